@@ -1,0 +1,17 @@
+"""cyclnf: OpenFace 2.2's CLNF facial landmark detector for Python, with compiled hot paths.
+
+OpenFace's model files are not included (their license forbids redistribution); see
+:mod:`cyclnf.models` for how they are found and downloaded.
+"""
+
+from ._version import __version__
+from .models.errors import ModelDownloadError, ModelFormatError, ModelsNotInstalledError
+from .pdm import PDM
+
+__all__ = [
+    "__version__",
+    "PDM",
+    "ModelFormatError",
+    "ModelsNotInstalledError",
+    "ModelDownloadError",
+]

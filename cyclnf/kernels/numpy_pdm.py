@@ -1,0 +1,76 @@
+"""NumPy twin of the compiled PDM kernels (src/_pdm.pyx): same functions, same layouts.
+
+See src/_pdm.pyx for the array layouts. ``CYCLNF_KERNELS=numpy`` makes cyclnf use these.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..rotation import euler_to_rotation_matrix
+
+
+def _check(ok: bool, what: str) -> None:
+    if not ok:
+        raise ValueError(what)
+
+
+def shape_3d(mean: np.ndarray, basis: np.ndarray, params_local: np.ndarray,
+             out: np.ndarray) -> None:
+    """3D shape in model space: ``mean + basis @ params_local``."""
+    n, m = mean.shape[0], basis.shape[2]
+    _check(mean.shape[1] == 3 and basis.shape[:2] == (n, 3), f"basis must be (n, 3, m) with n = {n}")
+    _check(params_local.shape == (m,), f"params_local must have {m} values")
+    _check(out.shape == (n, 3), f"out must be ({n}, 3)")
+    out[...] = mean + basis @ params_local
+
+
+def project(shape3d: np.ndarray, params_global: np.ndarray, out: np.ndarray) -> None:
+    """Weak-perspective projection of a model-space shape to image pixels."""
+    n = shape3d.shape[0]
+    _check(shape3d.shape[1] == 3, "shape3d must be (n, 3)")
+    _check(params_global.shape == (6,), "params_global must have 6 values")
+    _check(out.shape == (n, 2), f"out must be ({n}, 2)")
+    scale, rotation, translation = params_global[0], params_global[1:4], params_global[4:6]
+    R = euler_to_rotation_matrix(rotation)
+    out[...] = scale * shape3d @ R[:2].T + translation
+
+
+def _rigid_columns(shape3d: np.ndarray, scale: float, R: np.ndarray) -> np.ndarray:
+    """(n, 2, 6): scale, three small rotations composed on the right, tx, ty."""
+    n = shape3d.shape[0]
+    X, Y, Z = shape3d[:, 0:1], shape3d[:, 1:2], shape3d[:, 2:3]
+    r = R[:2]                                        # rows for x and y, (2, 3)
+    J = np.empty((n, 2, 6))
+    J[:, :, 0] = shape3d @ r.T
+    J[:, :, 1] = scale * (Y * r[:, 2] - Z * r[:, 1])
+    J[:, :, 2] = -scale * (X * r[:, 2] - Z * r[:, 0])
+    J[:, :, 3] = scale * (X * r[:, 1] - Y * r[:, 0])
+    J[:, :, 4] = [1.0, 0.0]
+    J[:, :, 5] = [0.0, 1.0]
+    return J
+
+
+def rigid_jacobian(shape3d: np.ndarray, params_global: np.ndarray, out: np.ndarray) -> None:
+    """Jacobian of the projected landmarks with respect to the six global parameters."""
+    n = shape3d.shape[0]
+    _check(shape3d.shape[1] == 3, "shape3d must be (n, 3)")
+    _check(params_global.shape == (6,), "params_global must have 6 values")
+    _check(out.shape == (2 * n, 6), f"out must be ({2 * n}, 6)")
+    R = euler_to_rotation_matrix(params_global[1:4])
+    out[...] = _rigid_columns(shape3d, params_global[0], R).reshape(2 * n, 6)
+
+
+def jacobian(shape3d: np.ndarray, basis: np.ndarray, params_global: np.ndarray,
+             out: np.ndarray) -> None:
+    """Jacobian of the projected landmarks with respect to all 6 + m parameters."""
+    n, m = shape3d.shape[0], basis.shape[2]
+    _check(shape3d.shape[1] == 3, "shape3d must be (n, 3)")
+    _check(basis.shape[:2] == (n, 3), f"basis must be ({n}, 3, m)")
+    _check(params_global.shape == (6,), "params_global must have 6 values")
+    _check(out.shape == (2 * n, 6 + m), f"out must be ({2 * n}, {6 + m})")
+    scale = params_global[0]
+    R = euler_to_rotation_matrix(params_global[1:4])
+    J = out.reshape(n, 2, 6 + m)
+    J[:, :, :6] = _rigid_columns(shape3d, scale, R)
+    J[:, :, 6:] = scale * np.einsum("ak,ikj->iaj", R[:2], basis)
