@@ -39,6 +39,7 @@ CACHE_FORMAT = 1
 ENV_CACHE_DIR = "CYCLNF_CACHE_DIR"
 
 T = TypeVar("T", bound="Cacheable")
+_warned: set = set()  # cache folders already reported as unwritable
 
 
 class Cacheable(Protocol):
@@ -142,9 +143,11 @@ def _write_entry(entry: Path, arrays: Dict[str, np.ndarray], meta: dict) -> None
         except OSError:  # another process wrote the same entry first
             shutil.rmtree(tmp, ignore_errors=True)
     except OSError as exc:
-        warnings.warn(f"cyclnf cannot write its model cache in {entry.parent} ({exc}); "
-                      f"model files will be parsed on every start. Set {ENV_CACHE_DIR} to a "
-                      "writable folder.", RuntimeWarning, stacklevel=3)
+        if entry.parent not in _warned:
+            _warned.add(entry.parent)
+            warnings.warn(f"cyclnf cannot write its model cache in {entry.parent} ({exc}); "
+                          f"model files will be parsed on every start. Set {ENV_CACHE_DIR} "
+                          "to a writable folder.", RuntimeWarning, stacklevel=3)
 
 
 def _write_atomic(path: Path, text: str) -> None:
