@@ -77,7 +77,8 @@ def test_damaged_cache_entry_is_rebuilt(fresh_cache, pdm_file):
     cache.load(pdm_file, "pdm", PDMFile, read)
     entry = next((fresh_cache / "pdm").iterdir())
     (entry / "princ_comp.npy").write_bytes(b"garbage")
-    rebuilt = cache.load(pdm_file, "pdm", PDMFile, read)
+    with pytest.warns(RuntimeWarning, match="could not be read"):
+        rebuilt = cache.load(pdm_file, "pdm", PDMFile, read)
     assert read.calls == 2
     assert rebuilt.princ_comp.shape == (204, 34)
     assert cache.load(pdm_file, "pdm", PDMFile, read).princ_comp.shape == (204, 34)
@@ -91,3 +92,23 @@ def test_unwritable_cache_still_loads(tmp_path, monkeypatch, pdm_file):
     with pytest.warns(RuntimeWarning, match="cannot write its model cache"):
         parsed = cache.load(pdm_file, "pdm", PDMFile, read_pdm)
     assert parsed.mean_shape.shape == (204, 1)
+
+
+def test_every_manifest_file_is_served_from_the_cache(fresh_cache, models_root, monkeypatch):
+    """Each format's parsed form survives the cache unchanged, and the second load reads
+    the cache instead of parsing the file again."""
+    from cyclnf import models
+    parsed = {path: models.load_file(path) for path in models.manifest().files}
+
+    def no_parsing(path):
+        raise AssertionError(f"{path} was parsed again instead of read from the cache")
+    monkeypatch.setattr(models, "READERS", {k: (cls, no_parsing)
+                                            for k, (cls, _) in models.READERS.items()})
+    for path, first in parsed.items():
+        again = models.load_file(path)
+        assert type(again) is type(first)
+        a, b = first.to_arrays(), again.to_arrays()
+        assert a.keys() == b.keys(), path
+        for name in a:
+            assert np.shape(a[name]) == np.shape(b[name]), (path, name)
+            np.testing.assert_array_equal(a[name], b[name], err_msg=f"{path}: {name}")

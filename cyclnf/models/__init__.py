@@ -23,7 +23,12 @@ from typing import Any, Callable, Dict, Optional, Tuple, Type
 from . import cache
 from .download import ensure_models
 from .errors import ModelDownloadError, ModelFormatError, ModelsNotInstalledError
+from .formats.ccnf import CCNFPatchExperts, read_ccnf
+from .formats.cnn import Network, Validator, read_mtcnn_network, read_validator
+from .formats.definition import ModelDefinition, read_model_definition
 from .formats.pdm import PDMFile, read_pdm
+from .formats.svr import SVRPatchExperts, read_svr
+from .formats.triangulation import TextMatrix, Triangulation, read_text_matrix, read_triangulation
 from .manifest import OPENFACE_VERSION, Manifest, ModelSpec, manifest
 from .store import (ENV_ACCEPT_LICENSE, ENV_MODELS_DIR, license_accepted, models_root,
                     require, user_data_dir)
@@ -33,6 +38,12 @@ LICENSE_URL = manifest().license_url
 #: Manifest ``format`` -> (parsed type, reader).
 READERS: Dict[str, Tuple[Type[Any], Callable[[Path], Any]]] = {
     "pdm": (PDMFile, read_pdm),
+    "ccnf": (CCNFPatchExperts, read_ccnf),
+    "svr": (SVRPatchExperts, read_svr),
+    "triangulation": (Triangulation, read_triangulation),
+    "validator": (Validator, read_validator),
+    "mtcnn": (Network, read_mtcnn_network),
+    "text_matrix": (TextMatrix, read_text_matrix),
 }
 
 
@@ -89,6 +100,8 @@ def load_file(openface_path: str, cache_dir: "os.PathLike[str] | str | None" = N
 __all__ = [
     "ensure_models", "load_file", "read_file", "models_root", "user_data_dir", "require",
     "license_accepted", "manifest", "Manifest", "ModelSpec", "READERS",
+    "read_model_definition", "ModelDefinition", "PDMFile", "CCNFPatchExperts",
+    "SVRPatchExperts", "Triangulation", "TextMatrix", "Validator", "Network",
     "ModelsNotInstalledError", "ModelDownloadError", "ModelFormatError",
     "LICENSE_URL", "OPENFACE_VERSION", "ENV_MODELS_DIR", "ENV_ACCEPT_LICENSE",
 ]

@@ -117,7 +117,9 @@ def load(path: "os.PathLike[str] | str", kind: str, cls: Type[T],
     if (entry / "meta.json").is_file():
         try:
             return cls.from_arrays(_read_entry(entry))
-        except Exception:  # a damaged cache entry is rebuilt, never trusted
+        except Exception as exc:  # a damaged cache entry is rebuilt, never trusted
+            warnings.warn(f"cyclnf's cached copy of {path} in {entry} could not be read "
+                          f"({exc!r}); parsing the file again", RuntimeWarning, stacklevel=2)
             shutil.rmtree(entry, ignore_errors=True)
     parsed = read(path)
     _write_entry(entry, parsed.to_arrays(), {"source": str(path), "sha256": digest,
@@ -125,10 +127,18 @@ def load(path: "os.PathLike[str] | str", kind: str, cls: Type[T],
     return parsed
 
 
+#: Arrays smaller than this are read into memory; larger ones are memory-mapped.
+MMAP_MIN_BYTES = 4096
+
+
 def _read_entry(entry: Path) -> Dict[str, np.ndarray]:
     meta = json.loads((entry / "meta.json").read_text())
-    return {name: np.load(entry / f"{name}.npy", mmap_mode="r", allow_pickle=False)
-            for name in meta["arrays"]}
+    arrays = {}
+    for name in meta["arrays"]:
+        path = entry / f"{name}.npy"
+        big = path.stat().st_size >= MMAP_MIN_BYTES
+        arrays[name] = np.load(path, mmap_mode="r" if big else None, allow_pickle=False)
+    return arrays
 
 
 def _write_entry(entry: Path, arrays: Dict[str, np.ndarray], meta: dict) -> None:
@@ -136,7 +146,7 @@ def _write_entry(entry: Path, arrays: Dict[str, np.ndarray], meta: dict) -> None
         entry.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=entry.parent))
         for name, array in arrays.items():
-            np.save(tmp / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
+            np.save(tmp / f"{name}.npy", np.asarray(array, order="C"), allow_pickle=False)
         (tmp / "meta.json").write_text(json.dumps({**meta, "arrays": sorted(arrays)}))
         try:
             os.replace(tmp, entry)

@@ -43,6 +43,8 @@ class BinaryReader:
         self.path = Path(path)
         try:
             self.data = memoryview(self.path.read_bytes())
+        except FileNotFoundError:
+            raise FileNotFoundError(f"model file not found: {self.path}") from None
         except OSError as exc:
             raise ModelFormatError(self.path, f"cannot be read ({exc.strerror or exc})") from exc
         self.pos = 0
@@ -126,6 +128,8 @@ class TextReader:
         self.path = Path(path)
         try:
             text = self.path.read_bytes().decode("ascii")
+        except FileNotFoundError:
+            raise FileNotFoundError(f"model file not found: {self.path}") from None
         except OSError as exc:
             raise ModelFormatError(self.path, f"cannot be read ({exc.strerror or exc})") from exc
         except UnicodeDecodeError as exc:
