@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -15,7 +17,10 @@ SHARED = Path(os.environ.get("CYCLNF_SHARED_DIR", Path(__file__).resolve().paren
 if not os.environ.get("OPENFACE_MODELS_DIR") and (SHARED / "openface-models" / "2.2.0").is_dir():
     os.environ["OPENFACE_MODELS_DIR"] = str(SHARED / "openface-models")
 # Tests never read or write the user's model cache.
-os.environ.setdefault("CYCLNF_CACHE_DIR", tempfile.mkdtemp(prefix="cyclnf-test-cache-"))
+if not os.environ.get("CYCLNF_CACHE_DIR"):
+    _cache = tempfile.mkdtemp(prefix="cyclnf-test-cache-")
+    atexit.register(shutil.rmtree, _cache, ignore_errors=True)
+    os.environ["CYCLNF_CACHE_DIR"] = _cache
 
 
 def _missing(reason: str):

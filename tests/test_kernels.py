@@ -31,3 +31,22 @@ def test_unknown_backend_is_a_clear_error():
     result = run("import cyclnf", CYCLNF_KERNELS="fortran")
     assert result.returncode != 0
     assert "CYCLNF_KERNELS='fortran' is not understood" in result.stderr
+
+
+def test_stubs_describe_the_compiled_modules():
+    """Each compiled module has a .pyi stub whose functions and arguments are the module's."""
+    import ast
+    import inspect
+    from pathlib import Path
+
+    for name in ("pdm", "build"):
+        module = kernels.load(name, "compiled")
+        stub = Path(kernels.__file__).with_name(f"_{name}.pyi")
+        tree = ast.parse(stub.read_text())
+        stubbed = {node.name: [a.arg for a in node.args.args] for node in tree.body
+                   if isinstance(node, ast.FunctionDef)}
+        variables = {node.target.id for node in tree.body if isinstance(node, ast.AnnAssign)}
+        public = {n for n in dir(module) if not n.startswith("_")}
+        assert public == set(stubbed) | variables, name
+        for function, args in stubbed.items():
+            assert list(inspect.signature(getattr(module, function)).parameters) == args

@@ -1,0 +1,3 @@
+"""Facts about how the compiled kernels were built (src/_build.pyx)."""
+
+OPENMP: bool
