@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from pathlib import Path
 from types import ModuleType
 from typing import Tuple
 
@@ -37,10 +38,16 @@ def load(name: str, backend: str) -> ModuleType:
     try:
         return importlib.import_module(f"{__name__}._{name}")
     except ImportError as exc:
+        hint = ""
+        if (Path(__file__).resolve().parents[2] / "pyproject.toml").is_file():
+            hint = (" Python is importing cyclnf from its source folder "
+                    f"({Path(__file__).resolve().parents[2]}), which holds no compiled "
+                    "kernels: run from another folder, or install with "
+                    "'pip install -e .' to develop in place.")
         raise ImportError(
             f"cyclnf's compiled kernel '{name}' is not available ({exc}). Install cyclnf with "
             f"pip (which compiles it), or set {ENV_KERNELS}=numpy to run on the slow NumPy "
-            "twins.") from exc
+            f"twins.{hint}") from exc
 
 
 #: ``"compiled"`` or ``"numpy"``: which implementation this process uses.
