@@ -27,6 +27,7 @@ from typing import Dict, Tuple
 import numpy as np
 
 from .stream import BinaryReader
+from .views import PLAUSIBLE_SCALE, PatchExpertViews
 
 EXPERT_MARKER = 5
 NEURON_MARKER = 2
@@ -35,17 +36,13 @@ NEURON_TYPES = (0, 3)
 
 
 @dataclass(frozen=True)
-class CCNFPatchExperts:
+class CCNFPatchExperts(PatchExpertViews):
     """One CCNF patch-expert file: V views of n landmarks, K_total neurons in all.
 
     Attributes
     ----------
-    scale : float
-        Patch scale of the reference shape.
-    view_centres : (V, 3) float64
-        Head rotation (rx, ry, rz) of each view, radians.
-    visibility : (V, n) bool
-        Landmarks each view sees (the others have no expert).
+    scale, view_centres, visibility
+        See :class:`~.views.PatchExpertViews`; landmarks a view does not see have no expert.
     window_sizes : (W,) int32
         Response-map sizes the sigma components are given for.
     sigma_components : tuple of W (C, w*w, w*w) float32
@@ -63,9 +60,6 @@ class CCNFPatchExperts:
         Patch confidence (0 where there is no expert).
     """
 
-    scale: float
-    view_centres: np.ndarray
-    visibility: np.ndarray
     window_sizes: np.ndarray
     sigma_components: Tuple[np.ndarray, ...]
     expert_size: np.ndarray
@@ -77,14 +71,6 @@ class CCNFPatchExperts:
     neuron_weights: np.ndarray
     betas: np.ndarray
     confidence: np.ndarray
-
-    @property
-    def n_views(self) -> int:
-        return self.visibility.shape[0]
-
-    @property
-    def n_landmarks(self) -> int:
-        return self.visibility.shape[1]
 
     def neurons(self, view: int, landmark: int) -> slice:
         """Index range, into the neuron arrays, of expert (view, landmark)."""
@@ -120,7 +106,7 @@ def read_ccnf(path: "os.PathLike[str] | str") -> CCNFPatchExperts:
     """
     r = BinaryReader(path)
     scale = r.float64("patch scale")
-    if not 0.0 < scale < 100.0:
+    if not PLAUSIBLE_SCALE[0] < scale < PLAUSIBLE_SCALE[1]:
         raise r.fail(f"patch scale {scale} is not plausible: not a CCNF patch-expert file", 0)
     n_views = r.count("number of views", 1, 100)
     centres = np.stack([_vector(r, f"centre of view {v}", 3, np.float64)
@@ -152,9 +138,7 @@ def read_ccnf(path: "os.PathLike[str] | str") -> CCNFPatchExperts:
     for v in range(n_views):
         for i in range(n):
             what = f"expert for view {v}, landmark {i}"
-            at = r.pos
-            if r.int32(f"{what} marker") != EXPERT_MARKER:
-                raise r.fail(f"{what} does not start with marker {EXPERT_MARKER}", at)
+            r.marker(EXPERT_MARKER, what)
             width = r.count(f"{what} width", 0, 1000)
             height = r.count(f"{what} height", 0, 1000)
             n_neurons = r.count(f"{what} number of neurons", 0, 1000)
@@ -165,9 +149,7 @@ def read_ccnf(path: "os.PathLike[str] | str") -> CCNFPatchExperts:
             size[v, i] = height, width
             for k in range(n_neurons):
                 neuron = f"{what}, neuron {k}"
-                at = r.pos
-                if r.int32(f"{neuron} marker") != NEURON_MARKER:
-                    raise r.fail(f"{neuron} does not start with marker {NEURON_MARKER}", at)
+                r.marker(NEURON_MARKER, neuron)
                 at = r.pos
                 kind = r.int32(f"{neuron} type")
                 if kind not in NEURON_TYPES:

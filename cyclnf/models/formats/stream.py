@@ -87,6 +87,12 @@ class BinaryReader:
     def float64(self, what: str) -> float:
         return float(self.array("<f8", 1, what)[0])
 
+    def marker(self, expected: int, what: str) -> None:
+        """An int32 that must equal ``expected`` (OpenFace's sanity markers)."""
+        at = self.pos
+        if self.int32(f"{what} marker") != expected:
+            raise self.fail(f"{what} does not start with marker {expected}", at)
+
     def count(self, what: str, low: int = 0, high: int = 1_000_000) -> int:
         """A 32-bit count, checked to lie in ``[low, high]``."""
         at = self.pos
@@ -189,6 +195,12 @@ class TextReader:
             self.pos -= 1
             raise self.fail(f"{what} is {value}, expected {low}..{high}")
         return int(value)
+
+    def marker(self, expected: int, what: str) -> None:
+        """A whole number that must equal ``expected`` (OpenFace's sanity markers)."""
+        if self.integer(f"{what} marker", 0, 1_000_000) != expected:
+            self.pos -= 1
+            raise self.fail(f"{what} does not start with marker {expected}")
 
     def matrix(self, what: str) -> np.ndarray:
         """A matrix in OpenFace's text encoding (ReadMat), shape (rows, cols)."""

@@ -24,6 +24,7 @@ from typing import Dict
 import numpy as np
 
 from .stream import TextReader
+from .views import PLAUSIBLE_SCALE, PatchExpertViews
 
 MULTI_MARKER = 3
 SVR_MARKER = 2
@@ -32,14 +33,13 @@ FEATURE_TYPES = (0, 1)
 
 
 @dataclass(frozen=True)
-class SVRPatchExperts:
+class SVRPatchExperts(PatchExpertViews):
     """One SVR patch-expert file: V views, n landmarks, M modalities per expert.
 
     Attributes
     ----------
-    scale : float
-    view_centres : (V, 3) float64, radians
-    visibility : (V, n) bool
+    scale, view_centres, visibility
+        See :class:`~.views.PatchExpertViews`; unseen landmarks have all-zero experts.
     feature_type : (V, n, M) int32
         0 raw intensity, 1 gradient.
     confidence, scaling, bias : (V, n, M) float64
@@ -47,22 +47,11 @@ class SVRPatchExperts:
         The linear SVR weights as OpenFace uses them (already transposed).
     """
 
-    scale: float
-    view_centres: np.ndarray
-    visibility: np.ndarray
     feature_type: np.ndarray
     confidence: np.ndarray
     scaling: np.ndarray
     bias: np.ndarray
     weights: np.ndarray
-
-    @property
-    def n_views(self) -> int:
-        return self.visibility.shape[0]
-
-    @property
-    def n_landmarks(self) -> int:
-        return self.visibility.shape[1]
 
     def to_arrays(self) -> Dict[str, np.ndarray]:
         arrays = {k: v for k, v in self.__dict__.items() if k != "scale"}
@@ -84,7 +73,7 @@ def read_svr(path: "os.PathLike[str] | str") -> SVRPatchExperts:
     """
     r = TextReader(path)
     scale = float(r.numbers(1, "patch scale")[0])
-    if not 0.0 < scale < 100.0:
+    if not PLAUSIBLE_SCALE[0] < scale < PLAUSIBLE_SCALE[1]:
         raise r.fail(f"patch scale {scale} is not plausible: not an SVR patch-expert file")
     n_views = r.integer("number of views", 1, 100)
     centres = []
@@ -106,9 +95,7 @@ def read_svr(path: "os.PathLike[str] | str") -> SVRPatchExperts:
     for v in range(n_views):
         for i in range(n):
             what = f"expert for view {v}, landmark {i}"
-            if r.integer(f"{what} marker", 0, 1000) != MULTI_MARKER:
-                r.pos -= 1
-                raise r.fail(f"{what} does not start with marker {MULTI_MARKER}")
+            r.marker(MULTI_MARKER, what)
             width = r.integer(f"{what} width", 1, 1000)
             height = r.integer(f"{what} height", 1, 1000)
             n_modalities = r.integer(f"{what} number of modalities", 1, 100)
@@ -119,9 +106,7 @@ def read_svr(path: "os.PathLike[str] | str") -> SVRPatchExperts:
                              f"unlike the first expert's {layout}")
             for m in range(n_modalities):
                 svr = f"{what}, modality {m}"
-                if r.integer(f"{svr} marker", 0, 1000) != SVR_MARKER:
-                    r.pos -= 1
-                    raise r.fail(f"{svr} does not start with marker {SVR_MARKER}")
+                r.marker(SVR_MARKER, svr)
                 kind = r.integer(f"{svr} feature type", 0, 1000)
                 if kind not in FEATURE_TYPES:
                     r.pos -= 1
