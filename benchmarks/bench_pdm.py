@@ -41,9 +41,9 @@ def main() -> None:
         k = load("pdm", backend)
 
         def step():
-            k.shape_3d(pdm._mean, pdm._basis, params[6:], shape3d)
+            k.shape_3d(pdm.mean_3d, pdm.basis_3d, params[6:], shape3d)
             k.project(shape3d, params[:6], projected)
-            k.jacobian(shape3d, pdm._basis, params[:6], J)
+            k.jacobian(shape3d, pdm.basis_3d, params[:6], J)
         rows.append((backend, best_of(step)))
     print("shape + projection + Jacobian, 68 points, 34 modes (median per call):")
     for backend, seconds in rows:

@@ -5,11 +5,13 @@ OpenFace's model files are not included (their license forbids redistribution); 
 """
 
 from ._version import __version__
+from .clnf import CLNF
 from .models.errors import ModelDownloadError, ModelFormatError, ModelsNotInstalledError
 from .pdm import PDM
 
 __all__ = [
     "__version__",
+    "CLNF",
     "PDM",
     "ModelFormatError",
     "ModelsNotInstalledError",

@@ -38,7 +38,8 @@ def as_float_array(value, name: str, shape: Optional[Sequence[Optional[int]]] = 
         expected = tuple(shape)
         if array.ndim != len(expected) or any(
                 e is not None and e != a for e, a in zip(expected, array.shape)):
-            wanted = "(" + ", ".join("any" if e is None else str(e) for e in expected) + ")"
+            wanted = "(" + ", ".join("any" if e is None else str(e) for e in expected) + \
+                ("," if len(expected) == 1 else "") + ")"
             raise ValueError(f"{name} must have shape {wanted}, got {array.shape}")
     array = np.ascontiguousarray(array, dtype=np.float64)
     bad = np.isinf(array) if allow_nan else ~np.isfinite(array)

@@ -46,6 +46,10 @@ class PDM:
         As given, pyclnf's and OpenFace's layout.
     princ_comp : (3n, m) ndarray
     eigen_values : (m,) ndarray
+    mean_3d : (n, 3) ndarray
+        The mean shape as one (X, Y, Z) row per point (the kernels' layout).
+    basis_3d : (n, 3, m) ndarray
+        The principal components in the kernels' layout.
     n_points, n_modes, n_params : int
     """
 
@@ -68,9 +72,11 @@ class PDM:
         self.eigen_values = eig
         for array in (self.mean_shape, self.princ_comp, self.eigen_values):
             array.flags.writeable = False
-        # Kernel layouts: one (X, Y, Z) row per point, modes last.
-        self._mean = np.ascontiguousarray(mean.reshape(3, n).T)
-        self._basis = np.ascontiguousarray(basis.reshape(3, n, m).transpose(1, 0, 2))
+        # Kernel layouts: one (X, Y, Z) row per point, modes last (read-only).
+        self.mean_3d = np.ascontiguousarray(mean.reshape(3, n).T)
+        self.basis_3d = np.ascontiguousarray(basis.reshape(3, n, m).transpose(1, 0, 2))
+        self.mean_3d.flags.writeable = False
+        self.basis_3d.flags.writeable = False
 
     @classmethod
     def load(cls, model: str = "clnf_general", cache_dir=None) -> "PDM":
@@ -131,7 +137,7 @@ class PDM:
         (n_points, 3) ndarray
         """
         out = np.empty((self.n_points, 3))
-        _kernels.shape_3d(self._mean, self._basis, self._local(params_local), out)
+        _kernels.shape_3d(self.mean_3d, self.basis_3d, self._local(params_local), out)
         return out
 
     def landmarks_2d(self, params) -> np.ndarray:
@@ -194,7 +200,7 @@ class PDM:
             _kernels.rigid_jacobian(shape3d, params[:6], out)
         else:
             out = np.empty((2 * self.n_points, self.n_params))
-            _kernels.jacobian(shape3d, self._basis, params[:6], out)
+            _kernels.jacobian(shape3d, self.basis_3d, params[:6], out)
         return out
 
     # ------------------------------------------------------------------ parameter updates
@@ -216,21 +222,13 @@ class PDM:
         -------
         (n_params,) ndarray
         """
-        params = self._params(params).copy()
+        params = self._params(params)
         delta = as_float_array(delta, "delta").reshape(-1)
         if delta.size not in (6, self.n_params):
             raise ValueError(f"delta must have 6 or {self.n_params} values, got {delta.size}")
-        params[0] += delta[0]
-        params[4:6] += delta[4:6]
-        wx, wy, wz = delta[1:4]
-        small = np.array([[1.0, -wz, wy], [wz, 1.0, -wx], [-wy, wx, 1.0]])
-        R = rotation.euler_to_rotation_matrix(params[1:4]) @ rotation.orthonormalise(small)
-        axis_angle = rotation.rotation_matrix_to_axis_angle(R)
-        params[1:4] = rotation.rotation_matrix_to_euler(
-            rotation.axis_angle_to_rotation_matrix(axis_angle))
-        if delta.size > 6:
-            params[6:] += delta[6:]
-        return params
+        out = np.empty(self.n_params)
+        _kernels.update(params, delta, out)
+        return out
 
     def clamp(self, params, n_sigmas: float = CLAMP_SIGMAS) -> np.ndarray:
         """Clamp each shape parameter to ``n_sigmas`` standard deviations (OpenFace's Clamp).
@@ -364,7 +362,7 @@ def _fit_to_points(pdm: PDM, points: np.ndarray, mask: np.ndarray,
         projected = np.empty((pdm.n_points, 2))
         _kernels.project(shape3d, params[:6], projected)
         residual = target - projected[mask].reshape(-1)
-        _kernels.jacobian(shape3d, pdm._basis, params[:6], J)
+        _kernels.jacobian(shape3d, pdm.basis_3d, params[:6], J)
         Jv = J[rows]
         gradient = Jv.T @ residual
         gradient[6:] -= regularisation[6:] * params[6:]

@@ -121,3 +121,27 @@ def rotation_matrix_to_axis_angle(R: np.ndarray) -> np.ndarray:
     if np.dot(k, axis_sin) < 0.0:
         k = -k
     return k * theta
+
+
+def align_shapes_with_scale(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """The scaled rotation that best maps ``src`` onto ``dst`` (OpenFace's
+    AlignShapesWithScale: both centred, scale from RMS sizes, rotation by Kabsch).
+
+    Parameters
+    ----------
+    src, dst : (n, 2) ndarray
+        Corresponding points.
+
+    Returns
+    -------
+    (2, 2) ndarray
+        ``A`` with ``A @ (src_i - mean(src)) ~ dst_i - mean(dst)``.
+    """
+    src = src - src.mean(axis=0)
+    dst = dst - dst.mean(axis=0)
+    s_src = np.sqrt((src ** 2).sum() / len(src))
+    s_dst = np.sqrt((dst ** 2).sum() / len(dst))
+    src, dst = src / s_src, dst / s_dst
+    u, _, vt = np.linalg.svd(src.T @ dst)
+    correction = np.diag([1.0, 1.0 if np.linalg.det(vt.T @ u.T) > 0 else -1.0])
+    return (s_dst / s_src) * (vt.T @ correction @ u.T)

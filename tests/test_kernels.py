@@ -8,16 +8,17 @@ import cyclnf.kernels as kernels
 
 
 def run(code, **env):
+    environment = {k: v for k, v in os.environ.items() if k != "CYCLNF_KERNELS"}
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={**os.environ, **env})
+                          env={**environment, **env})
 
 
 def test_default_backend_is_the_compiled_extension():
-    assert os.environ.get("CYCLNF_KERNELS", "compiled") == "compiled"
-    assert kernels.BACKEND == "compiled"
-    suffix = os.path.splitext(kernels.pdm.__file__)[1]
-    assert suffix in (".so", ".pyd"), kernels.pdm.__file__
-    assert isinstance(kernels.openmp_enabled(), bool)
+    result = run("import os, cyclnf.kernels as k; "
+                 "print(k.BACKEND, os.path.splitext(k.pdm.__file__)[1], k.openmp_enabled())")
+    assert result.returncode == 0, result.stderr
+    backend, suffix, openmp = result.stdout.split()
+    assert backend == "compiled" and suffix in (".so", ".pyd") and openmp in ("True", "False")
 
 
 def test_environment_selects_numpy_twins():
@@ -39,7 +40,7 @@ def test_stubs_describe_the_compiled_modules():
     import inspect
     from pathlib import Path
 
-    for name in ("pdm", "build"):
+    for name in (*kernels.KERNEL_NAMES, "build"):
         module = kernels.load(name, "compiled")
         stub = Path(kernels.__file__).with_name(f"_{name}.pyi")
         tree = ast.parse(stub.read_text())
@@ -50,3 +51,16 @@ def test_stubs_describe_the_compiled_modules():
         assert public == set(stubbed) | variables, name
         for function, args in stubbed.items():
             assert list(inspect.signature(getattr(module, function)).parameters) == args
+
+
+def test_every_kernel_and_its_twin_have_the_same_functions_and_arguments():
+    import inspect
+    for name in kernels.KERNEL_NAMES:
+        compiled, twin = kernels.load(name, "compiled"), kernels.load(name, "numpy")
+        functions = {n for n, f in vars(twin).items()
+                     if not n.startswith("_") and getattr(f, "__module__", None) == twin.__name__}
+        public = {n for n in dir(compiled) if not n.startswith("_")}
+        assert functions == public, name
+        for function in functions:
+            assert list(inspect.signature(getattr(compiled, function)).parameters) == \
+                list(inspect.signature(getattr(twin, function)).parameters), (name, function)

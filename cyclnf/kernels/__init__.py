@@ -21,7 +21,7 @@ from types import ModuleType
 from typing import Tuple
 
 ENV_KERNELS = "CYCLNF_KERNELS"
-KERNEL_NAMES: Tuple[str, ...] = ("pdm",)
+KERNEL_NAMES: Tuple[str, ...] = ("pdm", "warp", "ccnf", "svr", "meanshift", "rlms")
 
 
 def _backend_from_environment() -> str:
@@ -54,6 +54,11 @@ def load(name: str, backend: str) -> ModuleType:
 BACKEND = _backend_from_environment()
 
 pdm = load("pdm", BACKEND)
+warp = load("warp", BACKEND)
+ccnf = load("ccnf", BACKEND)
+svr = load("svr", BACKEND)
+meanshift = load("meanshift", BACKEND)
+rlms = load("rlms", BACKEND)
 
 
 def openmp_enabled() -> bool:

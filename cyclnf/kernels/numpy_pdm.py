@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..rotation import euler_to_rotation_matrix
+from ..rotation import (axis_angle_to_rotation_matrix, euler_to_rotation_matrix, orthonormalise,
+                        rotation_matrix_to_axis_angle, rotation_matrix_to_euler)
 
 
 def _check(ok: bool, what: str) -> None:
@@ -74,3 +75,46 @@ def jacobian(shape3d: np.ndarray, basis: np.ndarray, params_global: np.ndarray,
     J = out.reshape(n, 2, 6 + m)
     J[:, :, :6] = _rigid_columns(shape3d, scale, R)
     J[:, :, 6:] = scale * np.einsum("ak,ikj->iaj", R[:2], basis)
+
+
+def update(params: np.ndarray, delta: np.ndarray, out: np.ndarray) -> None:
+    """OpenFace's UpdateModelParameters (see src/_pdm.pyx), through SVD and axis-angle
+    exactly as OpenFace writes it."""
+    p, d = params.shape[0], delta.shape[0]
+    _check(p >= 6, "params must have at least 6 values")
+    _check(d in (6, p), f"delta must have 6 or {p} values")
+    _check(out.shape == (p,), f"out must have {p} values")
+    new = params.copy()
+    new[0] += delta[0]
+    new[4:6] += delta[4:6]
+    wx, wy, wz = delta[1:4]
+    small = np.array([[1.0, -wz, wy], [wz, 1.0, -wx], [-wy, wx, 1.0]])
+    R = euler_to_rotation_matrix(params[1:4]) @ orthonormalise(small)
+    axis_angle = rotation_matrix_to_axis_angle(R)
+    new[1:4] = rotation_matrix_to_euler(axis_angle_to_rotation_matrix(axis_angle))
+    if d == p:
+        new[6:] += delta[6:]
+    out[...] = new
+
+
+def gauss_newton_step(J: np.ndarray, weights: np.ndarray, residual: np.ndarray,
+                      reg: np.ndarray, prior: np.ndarray, out: np.ndarray) -> bool:
+    """Solve ``(J^T W J + diag(reg)) step = J^T W residual - reg * prior`` (Cholesky).
+
+    Returns False (and a zero step) when the system is not positive definite.
+    """
+    r, q = J.shape
+    _check(weights.shape == (r,) and residual.shape == (r,),
+           f"weights and residual must have {r} values")
+    _check(reg.shape == (q,) and prior.shape == (q,) and out.shape == (q,),
+           f"reg, prior and out must have {q} values")
+    Jw = J * weights[:, None]
+    H = Jw.T @ J + np.diag(reg)
+    g = Jw.T @ residual - reg * prior
+    try:
+        L = np.linalg.cholesky(H)
+    except np.linalg.LinAlgError:
+        out[...] = 0.0
+        return False
+    out[...] = np.linalg.solve(L.T, np.linalg.solve(L, g))
+    return True

@@ -41,3 +41,14 @@ class PatchExpertViews:
     @property
     def n_landmarks(self) -> int:
         return self.visibility.shape[1]
+
+    def view_index(self, rotation) -> int:
+        """The view whose centre is nearest to a head rotation (OpenFace's GetViewIdx).
+
+        Parameters
+        ----------
+        rotation : (3,) array_like
+            ``(rx, ry, rz)`` in radians.
+        """
+        d = ((self.view_centres - np.asarray(rotation, dtype=np.float64)) ** 2).sum(axis=1)
+        return int(np.argmin(d))
