@@ -25,6 +25,12 @@ def as_float_array(value, name: str, shape: Optional[Sequence[Optional[int]]] = 
     allow_nan : bool
         Let NaN through (infinities are always refused).
     """
+    if (type(value) is np.ndarray and value.dtype == np.float64 and value.flags.c_contiguous
+            and shape is None and not allow_nan):
+        # The common case inside cyclnf, kept cheap: only finiteness to check.
+        if not np.isfinite(value).all():
+            raise ValueError(f"{name} contains non-finite values")
+        return value
     try:
         array = np.asarray(value)
     except Exception as exc:  # ragged lists and other things NumPy cannot hold

@@ -125,7 +125,12 @@ def rotation_matrix_to_axis_angle(R: np.ndarray) -> np.ndarray:
 
 def align_shapes_with_scale(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """The scaled rotation that best maps ``src`` onto ``dst`` (OpenFace's
-    AlignShapesWithScale: both centred, scale from RMS sizes, rotation by Kabsch).
+    AlignShapesWithScale).
+
+    OpenFace centres both shapes, takes the scale as the ratio of their RMS sizes and
+    the rotation by Kabsch's method; in 2D, Kabsch's rotation angle is
+    ``atan2(sum of cross products, sum of dot products)`` of the centred points, which
+    is what is computed here, without an SVD.
 
     Parameters
     ----------
@@ -139,9 +144,9 @@ def align_shapes_with_scale(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """
     src = src - src.mean(axis=0)
     dst = dst - dst.mean(axis=0)
-    s_src = np.sqrt((src ** 2).sum() / len(src))
-    s_dst = np.sqrt((dst ** 2).sum() / len(dst))
-    src, dst = src / s_src, dst / s_dst
-    u, _, vt = np.linalg.svd(src.T @ dst)
-    correction = np.diag([1.0, 1.0 if np.linalg.det(vt.T @ u.T) > 0 else -1.0])
-    return (s_dst / s_src) * (vt.T @ correction @ u.T)
+    scale = np.sqrt((dst * dst).sum() / (src * src).sum())
+    dot = (src * dst).sum()
+    cross = (src[:, 0] * dst[:, 1] - src[:, 1] * dst[:, 0]).sum()
+    angle = np.arctan2(cross, dot)
+    c, s = np.cos(angle), np.sin(angle)
+    return scale * np.array([[c, -s], [s, c]])

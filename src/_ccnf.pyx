@@ -90,8 +90,8 @@ cdef void _one_landmark(const float[:, ::1] area,      # (A, A)
                         Scratch* s) noexcept nogil:
     cdef int w = out.shape[0], A = area.shape[0], P = w * w, T = ph * pw
     cdef int K = weights.shape[0], y, x, t, dy, dx, k, k0, kn, p, g
-    cdef float value, low, wsum
-    cdef double acc1, acc2, a2
+    cdef float value, low, wsum, wk
+    cdef double acc1, acc2, a2, dev
 
     # The area, padded so that a row's last block may read past its end.
     for y in range(A):
@@ -104,28 +104,38 @@ cdef void _one_landmark(const float[:, ::1] area,      # (A, A)
             s.offsets[dy * pw + dx] = dy * A + dx
 
     # 1. Mean and inverse norm of every patch position, from box sums of the values and
-    #    their squares in double precision (along rows, then along columns).
+    #    their squares in double precision: running sums along rows, then along columns
+    #    (exact for 8-bit pixel values).
     for y in range(A):
-        for x in range(w):
-            acc1 = 0.0
-            acc2 = 0.0
-            for dx in range(pw):
-                value = s.padded[y * A + x + dx]
-                acc1 = acc1 + value
-                acc2 = acc2 + <double>value * value
+        acc1 = 0.0
+        acc2 = 0.0
+        for dx in range(pw):
+            value = s.padded[y * A + dx]
+            acc1 = acc1 + value
+            acc2 = acc2 + <double>value * value
+        s.row_sum[y * w] = acc1
+        s.row_sq[y * w] = acc2
+        for x in range(1, w):
+            value = s.padded[y * A + x + pw - 1]
+            wk = s.padded[y * A + x - 1]
+            acc1 = acc1 + value - wk
+            acc2 = acc2 + <double>value * value - <double>wk * wk
             s.row_sum[y * w + x] = acc1
             s.row_sq[y * w + x] = acc2
-    for y in range(w):
-        for x in range(w):
-            acc1 = 0.0
-            acc2 = 0.0
-            for dy in range(ph):
-                acc1 = acc1 + s.row_sum[(y + dy) * w + x]
-                acc2 = acc2 + s.row_sq[(y + dy) * w + x]
+    for x in range(w):
+        acc1 = 0.0
+        acc2 = 0.0
+        for dy in range(ph):
+            acc1 = acc1 + s.row_sum[dy * w + x]
+            acc2 = acc2 + s.row_sq[dy * w + x]
+        for y in range(w):
+            if y > 0:
+                acc1 = acc1 + s.row_sum[(y + ph - 1) * w + x] - s.row_sum[(y - 1) * w + x]
+                acc2 = acc2 + s.row_sq[(y + ph - 1) * w + x] - s.row_sq[(y - 1) * w + x]
             p = y * w + x
             s.mean[p] = <float>(acc1 / T)
-            acc2 = acc2 - acc1 * acc1 / T          # sum of squared deviations
-            s.inv_norm[p] = <float>(1.0 / sqrt(acc2)) if acc2 > 0.0 else 1.0
+            dev = acc2 - acc1 * acc1 / T           # sum of squared deviations
+            s.inv_norm[p] = <float>(1.0 / sqrt(dev)) if dev > 1e-9 * acc2 else 1.0
 
     # 2-3. Neurons, GROUP at a time: dot products with the raw area, OpenFace's contrast
     #      normalisation applied to them, the sigmoids, summed over neurons.

@@ -58,8 +58,11 @@ def mean_shifts(const float[:, :, ::1] responses,  # IN  (n, w, w)
     _check(table.shape[0] == steps * steps and table.shape[1] == w * w,
            f"table must be ({steps * steps}, {w * w}) for {w} x {w} responses")
     _check(out.shape[0] == n and out.shape[1] == 2, f"out must be ({n}, 2)")
+    cdef bint ok
     with nogil:
-        mean_shifts_c(responses, positions, table, out)
+        ok = mean_shifts_c(responses, positions, table, out)
+    if not ok:
+        raise MemoryError()
 
 
 def likelihoods(const float[:, :, ::1] responses,   # IN  (n, w, w)

@@ -49,7 +49,7 @@ def nu_rlms(const double[:, ::1] mean,            # IN  (n, 3) PDM mean shape
     """
     cdef Py_ssize_t n = mean.shape[0], m = basis.shape[2], q, i, k
     cdef int w = responses.shape[1], it, iterations = 0
-    cdef bint converged = False
+    cdef bint converged = False, out_of_memory = False
     cdef double change = 0.0, dx, dy, limit
     cdef float centre
     cdef double* buf
@@ -115,7 +115,9 @@ def nu_rlms(const double[:, ::1] mean,            # IN  (n, 3) PDM mean shape
                 dy = shape[i, 1] - base_shape[i, 1]
                 positions[i, 0] = <float>(img_to_ref[0, 0] * dx + img_to_ref[0, 1] * dy) + centre
                 positions[i, 1] = <float>(img_to_ref[1, 0] * dx + img_to_ref[1, 1] * dy) + centre
-            mean_shifts_c(responses, positions, table, shifts)
+            if not mean_shifts_c(responses, positions, table, shifts):
+                out_of_memory = True
+                break
             for i in range(n):
                 residual[2 * i] = ref_to_img[0, 0] * shifts[i, 0] + ref_to_img[0, 1] * shifts[i, 1]
                 residual[2 * i + 1] = ref_to_img[1, 0] * shifts[i, 0] + ref_to_img[1, 1] * shifts[i, 1]
@@ -133,4 +135,6 @@ def nu_rlms(const double[:, ::1] mean,            # IN  (n, 3) PDM mean shape
                     params[6 + k] = -limit
             iterations = iterations + 1
     free(buf)
+    if out_of_memory:
+        raise MemoryError("no memory for the mean-shift index")
     return iterations, bool(converged), change

@@ -49,3 +49,19 @@ def test_orthonormalise_gives_nearest_rotation_without_reflection():
     assert np.abs(fixed - R).max() < 5e-3
     # A reflection is turned into a rotation, never kept.
     assert np.linalg.det(rotation.orthonormalise(np.diag([1.0, 1.0, -1.0]))) == pytest.approx(1.0)
+
+
+def test_shape_alignment_is_kabsch_with_rms_scale():
+    rng = np.random.default_rng(3)
+    src = rng.normal(size=(68, 2)) * 30
+    angle, scale = 0.4, 0.37
+    R = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    dst = scale * src @ R.T + [5.0, -7.0] + rng.normal(scale=0.5, size=(68, 2))
+    A = rotation.align_shapes_with_scale(src, dst)
+    # Against an SVD-based Kabsch on RMS-normalised shapes, as OpenFace computes it.
+    s0, d0 = src - src.mean(0), dst - dst.mean(0)
+    ss, sd = np.sqrt((s0 ** 2).sum() / 68), np.sqrt((d0 ** 2).sum() / 68)
+    u, _, vt = np.linalg.svd((s0 / ss).T @ (d0 / sd))
+    kabsch = vt.T @ np.diag([1, np.sign(np.linalg.det(vt.T @ u.T))]) @ u.T
+    np.testing.assert_allclose(A, sd / ss * kabsch, atol=1e-12)
+    np.testing.assert_allclose(np.arctan2(A[1, 0], A[0, 0]), angle, atol=0.01)
