@@ -3,14 +3,21 @@
 import os
 import subprocess
 import sys
+import tempfile
 
 import cyclnf.kernels as kernels
 
 
 def run(code, **env):
+    """Run ``code`` in a fresh interpreter, from outside the checkout.
+
+    ``python -c`` puts the working directory first on ``sys.path``; from the repository root
+    that is the source folder ``./cyclnf``, which holds no compiled kernels, instead of the
+    installed package the tests are about.
+    """
     environment = {k: v for k, v in os.environ.items() if k != "CYCLNF_KERNELS"}
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={**environment, **env})
+                          env={**environment, **env}, cwd=tempfile.gettempdir())
 
 
 def test_default_backend_is_the_compiled_extension():
