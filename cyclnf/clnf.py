@@ -13,16 +13,20 @@ import logging
 import math
 from dataclasses import replace
 from pathlib import Path
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from . import kernels
 from ._validate import as_bbox, as_float_array
 from ._version import __version__
-from .fitting import FitSettings, fit
+from .detect import DETECTOR_NAMES, FaceDetection, make_detector
+from .face_model import FaceModel, FaceFit, ROTATION_HYPOTHESES, WILD_SETTINGS
+from .fitting import FitSettings
 from .image import to_gray_uint8
 from .landmark_model import LandmarkModel
+from .parts import EYE_PARTS, INNER_PARTS, load_parts
+from .pose import camera_intrinsics, head_pose, landmarks_3d
 
 log = logging.getLogger("cyclnf")
 
@@ -30,13 +34,20 @@ log = logging.getLogger("cyclnf")
 #: (FaceDetectorMTCNN.cpp): x += w * dx, y += h * dy, w *= sw, h *= sh.
 MTCNN_BOX_CORRECTION = (-0.0075, 0.2459, 1.0323, 0.7751)
 
-#: pyclnf's convergence profiles, as cyclnf runs them (None means the arguments given).
-CONVERGENCE_PROFILES: Dict[str, Dict[str, float]] = {
+#: pyclnf's convergence profiles as cyclnf runs them, and ``"wild"``: OpenFace's ``-wild``
+#: mode (its in-the-wild parameters and multi-view start rotations). A profile overrides the
+#: constructor's arguments it names.
+CONVERGENCE_PROFILES: Dict[str, Dict[str, object]] = {
     "accurate": {"n_iterations": 5, "convergence_threshold": 0.01},    # OpenFace's own
     "cpp_match": {"n_iterations": 5, "convergence_threshold": 0.01},   # OpenFace's own
     "video": {"n_iterations": 5, "convergence_threshold": 0.01},       # OpenFace's own
     "optimized": {"n_iterations": 3, "convergence_threshold": 0.01},
     "fast": {"n_iterations": 2, "convergence_threshold": 0.05},
+    "wild": {"n_iterations": WILD_SETTINGS.n_iterations,
+             "convergence_threshold": WILD_SETTINGS.convergence_threshold,
+             "sigma": WILD_SETTINGS.sigma, "reg_factor": WILD_SETTINGS.reg_factor,
+             "weight_factor": WILD_SETTINGS.weight_factor,
+             "window_sizes": WILD_SETTINGS.window_sizes, "multi_view": True},
 }
 
 #: Where cyclnf's CLNF deliberately differs from pyclnf 0.4.1 (tested in tests/test_clnf.py).
@@ -58,6 +69,13 @@ DIFFERENCES_FROM_PYCLNF: Dict[str, str] = {
     "model_dir": "the folder holding OpenFace's files (as OPENFACE_MODELS_DIR: it contains "
                  "2.2.0/originals/), not pyclnf's converted folder",
     "scale": "accepted and ignored, as in pyclnf (all patch scales are used)",
+    "use_inner_refinement": "default True: OpenFace refines the inner face with its 51-point "
+                            "part model by default (pyclnf: off, experimental)",
+    "use_validator": "default None means on, as in OpenFace (pyclnf: on in video mode only)",
+    "detector": "'pymtcnn' is OpenFace's MTCNN on OpenFace's weights (pyclnf: the pymtcnn "
+                "package), falling back to the Haar cascade when MTCNN's files are not "
+                "installed; 'retinaface' is refused (cyclnf has no RetinaFace); 'haar' and "
+                "'mtcnn' are cyclnf's own names",
 }
 
 
@@ -71,8 +89,16 @@ def _models_base(model_dir) -> Optional[Path]:
     return folder
 
 
+class NoFaceError(ValueError):
+    """``detect_and_fit`` found no face in the image (a ``ValueError``, as in pyclnf)."""
+
+
 class CLNF:
     """OpenFace's CLNF facial landmark detector (68 points) with pyclnf's interface.
+
+    The result of :meth:`fit` from a box is OpenFace 2.2's (FaceLandmarkImg with that box):
+    the main model fitted coarse to fine, the eye and inner-face part models, the
+    detection validator, and the head pose.
 
     Parameters
     ----------
@@ -94,12 +120,16 @@ class CLNF:
         Weight of the experts' confidences in NU-RLMS (OpenFace's weight_factor).
     window_sizes : sequence of int, optional
         Response-map size per patch scale, coarse to fine (0 skips a scale).
-    detector, detector_model_path : optional
-        The face detector for :meth:`detect_and_fit`.
+    detector : str, None or False
+        The face detector of :meth:`detect_and_fit`: ``"pymtcnn"`` (OpenFace's MTCNN, or
+        the Haar cascade when MTCNN's files are not installed), ``"mtcnn"``, ``"haar"``;
+        None or False for none. See :data:`cyclnf.detect.DETECTOR_NAMES`.
+    detector_model_path : optional
+        Ignored: detector files are found like the landmark model's.
     use_coreml, use_gpu, gpu_device : optional
         Ignored: cyclnf runs on the CPU.
     use_eye_refinement, use_inner_refinement : bool
-        OpenFace's hierarchical eye and inner-face part models.
+        OpenFace's hierarchical eye (28 points each) and inner-face (51 points) part models.
     debug_mode : bool
         Log each scale's fit at DEBUG level on the ``cyclnf`` logger.
     tracked_landmarks : sequence of int, optional
@@ -107,19 +137,30 @@ class CLNF:
     use_shared_memory, shared_memory_dir : optional
         Ignored: cached model arrays are memory-mapped, so processes share them anyway.
     convergence_profile : str, optional
-        One of :data:`CONVERGENCE_PROFILES`; overrides max_iterations and
-        convergence_threshold.
+        One of :data:`CONVERGENCE_PROFILES`; overrides the arguments it names. ``"wild"`` is
+        OpenFace's ``-wild`` mode: in-the-wild parameters and 11 start rotations.
     early_window_exit : bool
         Skip the remaining scales once a scale moved the landmarks less than
-        ``early_exit_threshold`` px on average.
+        ``early_exit_threshold`` px on average (not in OpenFace).
     early_exit_threshold : float
-    use_validator, validator_threshold, reinit_video_every : optional
-        Detection validation and video re-initialisation.
+    use_validator : bool, optional
+        Check each fit with OpenFace's CNN validator (None: yes, as OpenFace does).
+    validator_threshold : float
+        A fit is a success when the validator's confidence exceeds this (OpenFace: 0.725).
+    reinit_video_every : int
+        In video, after a failed frame, look for the face again every this many frames.
     model : str
         Keyword only: the landmark model, ``clnf_general`` (OpenFace's default, CCNF
         experts) or ``clm_general`` (SVR experts).
+    multi_view : bool, optional
+        Keyword only: start every fit from a face box at OpenFace's 11 head rotations and
+        keep the most likely (None: as the convergence profile says; off by default).
+    camera : (fx, fy, cx, cy), optional
+        Keyword only: camera intrinsics for the head pose and 3D landmarks, pixels
+        (default: OpenFace's guess from each image's size).
     n_threads : int
-        Keyword only: threads for the response maps (results do not depend on it).
+        Keyword only: threads for the response maps and the start rotations (results do
+        not depend on it).
     """
 
     def __init__(self,
@@ -137,7 +178,7 @@ class CLNF:
                  use_gpu: bool = True,
                  gpu_device: str = "auto",
                  use_eye_refinement: bool = True,
-                 use_inner_refinement: bool = False,
+                 use_inner_refinement: bool = True,
                  debug_mode: bool = False,
                  tracked_landmarks: Optional[Sequence[int]] = None,
                  use_shared_memory: bool = False,
@@ -150,28 +191,48 @@ class CLNF:
                  reinit_video_every: int = 2,
                  *,
                  model: str = "clnf_general",
+                 multi_view: Optional[bool] = None,
+                 camera: Optional[Sequence[float]] = None,
                  n_threads: int = 1):
+        profile: Dict[str, object] = {}
         if convergence_profile is not None:
             if convergence_profile not in CONVERGENCE_PROFILES:
                 raise ValueError(f"unknown convergence_profile {convergence_profile!r}; "
                                  f"use one of {sorted(CONVERGENCE_PROFILES)} or None")
             profile = CONVERGENCE_PROFILES[convergence_profile]
-            max_iterations = int(profile["n_iterations"])
-            convergence_threshold = float(profile["convergence_threshold"])
         if int(n_threads) != n_threads or n_threads < 1:
             raise ValueError(f"n_threads must be a positive whole number, got {n_threads}")
         if not (math.isfinite(early_exit_threshold) and early_exit_threshold >= 0):
             raise ValueError(f"early_exit_threshold must be a non-negative number, "
                              f"got {early_exit_threshold}")
+        if not (math.isfinite(validator_threshold) and 0 <= validator_threshold <= 1):
+            raise ValueError(f"validator_threshold must be in [0, 1], got {validator_threshold}")
+        if int(reinit_video_every) != reinit_video_every or reinit_video_every < 0:
+            raise ValueError(f"reinit_video_every must be a whole number >= 0, "
+                             f"got {reinit_video_every}")
+        if detector is not None and detector is not False:
+            # Refuse an unusable detector now; build it when it is first needed.
+            if not isinstance(detector, str):
+                raise TypeError(f"detector must be a name (str), None or False, got {detector!r}")
+            if detector.strip().lower() not in DETECTOR_NAMES:
+                make_detector(detector)          # raises the reason
+        self.camera = None if camera is None else camera_intrinsics((1, 1), camera)
+
         self.model_dir = _models_base(model_dir)
-        self.model = LandmarkModel.load(model, self.model_dir)
-        self.pdm = self.model.pdm
+        main = LandmarkModel.load(model, self.model_dir)
+        self.face_model = FaceModel(main, load_parts(model, None, self.model_dir))
+        self.model = main
+        self.pdm = main.pdm
         if window_sizes is None:
-            window_sizes = (11, 9, 7) if len(self.model.scales) == 3 else (11,) * len(self.model.scales)
+            window_sizes = (11, 9, 7) if len(main.scales) == 3 else (11,) * len(main.scales)
         self.settings = FitSettings(
-            window_sizes=tuple(int(w) for w in window_sizes), sigma=float(sigma),
-            reg_factor=float(regularization), weight_factor=float(weight_multiplier),
-            n_iterations=int(max_iterations), convergence_threshold=float(convergence_threshold))
+            window_sizes=tuple(int(w) for w in profile.get("window_sizes", window_sizes)),
+            sigma=float(profile.get("sigma", sigma)),
+            reg_factor=float(profile.get("reg_factor", regularization)),
+            weight_factor=float(profile.get("weight_factor", weight_multiplier)),
+            n_iterations=int(profile.get("n_iterations", max_iterations)),
+            convergence_threshold=float(profile.get("convergence_threshold",
+                                                    convergence_threshold)))
         self.regularization = self.settings.reg_factor
         self.max_iterations = self.settings.n_iterations
         self.convergence_threshold = self.settings.convergence_threshold
@@ -179,16 +240,19 @@ class CLNF:
         self.weight_multiplier = self.settings.weight_factor
         self.window_sizes = list(self.settings.window_sizes)
         self.convergence_profile = convergence_profile
+        self.multi_view = bool(profile.get("multi_view", False)) if multi_view is None \
+            else bool(multi_view)
         self.early_window_exit = bool(early_window_exit)
         self.early_exit_threshold = float(early_exit_threshold)
-        self.detector_type = detector
+        self.detector_type = detector if detector is not False else None
         self.detector_model_path = detector_model_path
+        self._detector = None
         self.use_eye_refinement = bool(use_eye_refinement)
         self.use_inner_refinement = bool(use_inner_refinement)
         self.debug_mode = bool(debug_mode)
         self.tracked_landmarks = list(tracked_landmarks) if tracked_landmarks is not None \
             else [36, 48, 30, 8]
-        self.use_validator = use_validator
+        self.use_validator = True if use_validator is None else bool(use_validator)
         self.validator_threshold = float(validator_threshold)
         self.reinit_video_every = int(reinit_video_every)
         self.n_threads = int(n_threads)
@@ -197,10 +261,51 @@ class CLNF:
                             ("use_shared_memory", use_shared_memory)):
             if value:
                 log.debug("%s=%r ignored: %s", name, value, DIFFERENCES_FROM_PYCLNF[name])
+        if self.use_validator:
+            self._load_validator()
 
     def __repr__(self) -> str:
         return (f"CLNF(model={self.model.name!r}, windows={self.window_sizes}, "
-                f"sigma={self.sigma}, regularization={self.regularization})")
+                f"sigma={self.sigma}, regularization={self.regularization}, "
+                f"multi_view={self.multi_view})")
+
+    # ------------------------------------------------------------------ pieces
+
+    def _load_validator(self):
+        if self.face_model.validator is None:
+            from .validator import Validator
+            if self.face_model.main.name not in ("clnf_general", "clm_general"):
+                raise ValueError(f"model {self.model.name!r} has no detection validator")
+            self.face_model.validator = Validator.load(self.model_dir)
+        return self.face_model.validator
+
+    @property
+    def detector(self):
+        """The face detector of :meth:`detect_and_fit` (built on first use), or None."""
+        if self._detector is None and self.detector_type is not None:
+            self._detector = make_detector(self.detector_type, self.model_dir)
+        return self._detector
+
+    @detector.setter
+    def detector(self, value) -> None:
+        if value is not None and not callable(getattr(value, "detect", None)):
+            raise TypeError("a detector must have a detect(image) method returning "
+                            "cyclnf.detect.FaceDetection objects")
+        self._detector = value
+
+    def _settings(self) -> FitSettings:
+        """The fit settings from the public attributes (which callers may change)."""
+        return replace(self.settings, window_sizes=tuple(int(w) for w in self.window_sizes),
+                       sigma=float(self.sigma), reg_factor=float(self.regularization),
+                       weight_factor=float(self.weight_multiplier),
+                       n_iterations=int(self.max_iterations),
+                       convergence_threshold=float(self.convergence_threshold))
+
+    def _part_names(self) -> Tuple[str, ...]:
+        """The parts switched on by use_eye_refinement and use_inner_refinement."""
+        wanted = (INNER_PARTS if self.use_inner_refinement else ()) + \
+            (EYE_PARTS if self.use_eye_refinement else ())
+        return tuple(p.name for p in self.face_model.parts if p.name in wanted)
 
     # ------------------------------------------------------------------ fitting
 
@@ -237,10 +342,18 @@ class CLNF:
         landmarks : (68, 2) float64 ndarray
             ``(x, y)`` pixels.
         info : dict
-            ``converged``, ``iterations``, ``final_update`` (px), ``view``, ``pose``
-            (``(rx, ry, rz)`` radians), ``bbox`` (the box fitted from), ``likelihood``,
-            ``success`` (False when the face is too small to fit), ``iteration_history``
-            (one record per scale), and ``params`` when asked.
+            pyclnf's keys: ``converged``, ``iterations``, ``final_update`` (px), ``view``,
+            ``pose`` (``(rx, ry, rz)`` radians, the PDM's rotation), ``bbox`` (the box
+            fitted from), ``iteration_history`` (one record per scale), ``params`` when
+            asked, and with the validator ``validation_confidence`` and
+            ``validation_passed``. cyclnf's: ``success`` (validated, or fitted when not
+            validating), ``fit_success`` (False when the face is too small to fit),
+            ``confidence`` (the validator's, or None), ``likelihood``, ``head_pose``
+            (``[Tx, Ty, Tz, Rx, Ry, Rz]``, mm and radians, camera space),
+            ``landmarks_3d`` ((68, 3) mm, camera space), ``camera`` (``fx, fy, cx, cy``),
+            ``eye_landmarks`` ((56, 2): 28 left-eye then 28 right-eye points, when the eye
+            parts ran) and, for several start rotations, ``best_hypothesis``,
+            ``best_rotation`` and ``model_likelihood``.
 
         Raises
         ------
@@ -256,45 +369,88 @@ class CLNF:
                                  f"got {params.size}")
             if params[0] <= 0:
                 raise ValueError("initial_params[0] (the scale) must be positive")
+            face = self._detect_landmarks(gray, params)
+        elif landmarks_5pt is not None:
+            points = as_float_array(landmarks_5pt, "landmarks_5pt", shape=(5, 2))
+            eye_line = points[1] - points[0]
+            roll = float(np.arctan2(eye_line[1], eye_line[0]))
+            face = self._detect_landmarks(gray, self.pdm.params_from_bbox(box, (0.0, 0.0, roll)))
         else:
-            roll = 0.0
-            if landmarks_5pt is not None:
-                points = as_float_array(landmarks_5pt, "landmarks_5pt", shape=(5, 2))
-                eye_line = points[1] - points[0]
-                roll = float(np.arctan2(eye_line[1], eye_line[0]))
-            params = self.pdm.params_from_bbox(box, (0.0, 0.0, roll))
-        result = fit(self.model, gray, params, self._settings(), self.n_threads,
-                     early_exit=self.early_exit_threshold if self.early_window_exit else None)
+            face = self._fit_box(gray, box, ROTATION_HYPOTHESES if self.multi_view
+                                 else ((0.0, 0.0, 0.0),))
+        return face.landmarks.copy(), self._info(face, box, gray.shape, return_params)
+
+    def fit_multi_hypothesis(self,
+                             image: np.ndarray,
+                             face_bbox: Tuple[float, float, float, float],
+                             return_params: bool = False,
+                             detector_type: Optional[str] = None) -> Tuple[np.ndarray, Dict]:
+        """Fit from a box at OpenFace's 11 start rotations and keep the most likely fit
+        (OpenFace's multi-view DetectLandmarksInImage; pyclnf's method of this name).
+
+        Parameters and results as :meth:`fit`; ``info`` also has ``best_hypothesis``,
+        ``best_rotation`` and ``model_likelihood``. With ``convergence_profile="wild"``
+        this is OpenFace's ``-wild`` fit.
+        """
+        gray = to_gray_uint8(image)
+        box = self._box(face_bbox, gray.shape, detector_type)
+        face = self._fit_box(gray, box, ROTATION_HYPOTHESES)
+        return face.landmarks.copy(), self._info(face, box, gray.shape, return_params)
+
+    def _detect_landmarks(self, gray: np.ndarray, params: np.ndarray) -> FaceFit:
+        return self.face_model.detect_landmarks(
+            gray, params, self._settings(), parts=self._part_names(),
+            validate=self.use_validator, n_threads=self.n_threads,
+            early_exit=self.early_exit_threshold if self.early_window_exit else None)
+
+    def _fit_box(self, gray: np.ndarray, box, rotations) -> FaceFit:
+        if self.use_validator:
+            self._load_validator()
+        return self.face_model.detect_landmarks_in_box(
+            gray, box, self._settings(), rotations, parts=self._part_names(),
+            validate=self.use_validator, n_threads=self.n_threads,
+            early_exit=self.early_exit_threshold if self.early_window_exit else None)
+
+    def _info(self, face: FaceFit, box, image_shape, return_params: bool) -> Dict:
+        """pyclnf's info dict, and cyclnf's additions, for a fitted face."""
+        result = face.fit
         if self.debug_mode:
             for record in result.history:
                 log.debug("window %(window)d, scale %(scale)g, view %(view)d: "
                           "%(rigid_iterations)d rigid + %(iterations)d iterations, "
                           "last change %(final_update).4f px", record)
             for i in self.tracked_landmarks:
-                if 0 <= i < len(result.landmarks):
-                    log.debug("landmark %d at (%.4f, %.4f)", i, *result.landmarks[i])
+                if 0 <= i < len(face.landmarks):
+                    log.debug("landmark %d at (%.4f, %.4f)", i, *face.landmarks[i])
+        camera = self.camera or camera_intrinsics(image_shape)
         info = {
             "converged": bool(result.converged),
             "iterations": int(result.iterations),
             "final_update": float(result.final_update),
             "view": int(result.view),
-            "pose": result.params[1:4].copy(),
+            "pose": face.params[1:4].copy(),
             "bbox": box,
-            "likelihood": float(result.likelihood),
-            "success": bool(result.success),
+            "likelihood": float(face.likelihood),
+            "success": bool(face.success),
+            "fit_success": bool(face.fit_success),
+            "confidence": face.confidence,
             "iteration_history": result.history,
+            "head_pose": head_pose(self.pdm, face.params, face.landmarks, camera),
+            "landmarks_3d": landmarks_3d(self.pdm, face.params, face.landmarks, camera),
+            "camera": camera,
         }
+        if face.confidence is not None:
+            info["validation_confidence"] = face.confidence
+            info["validation_passed"] = bool(face.success)
+        if all(name in face.parts for name in EYE_PARTS):
+            info["eye_landmarks"] = np.vstack([face.parts[name].landmarks for name in EYE_PARTS])
+        if len(face.likelihoods) > 1:
+            info["best_hypothesis"] = face.hypothesis
+            info["best_rotation"] = list(ROTATION_HYPOTHESES[face.hypothesis])
+            info["model_likelihood"] = float(face.likelihood)
         if return_params:
-            info["params"] = result.params.copy()
-        return result.landmarks.copy(), info
-
-    def _settings(self) -> FitSettings:
-        """The fit settings from the public attributes (which callers may change)."""
-        return replace(self.settings, window_sizes=tuple(int(w) for w in self.window_sizes),
-                       sigma=float(self.sigma), reg_factor=float(self.regularization),
-                       weight_factor=float(self.weight_multiplier),
-                       n_iterations=int(self.max_iterations),
-                       convergence_threshold=float(self.convergence_threshold))
+            info["params"] = face.params.copy()
+        return info
 
     @staticmethod
     def _box(face_bbox, image_shape, detector_type) -> Tuple[float, float, float, float]:
@@ -311,6 +467,68 @@ class CLNF:
                              "(pass a box tight around the landmarks with detector_type=None)")
         return (x, y, w, h)
 
+    # ------------------------------------------------------------------ detection
+
+    def detect_faces(self, image: np.ndarray) -> List[FaceDetection]:
+        """The faces the detector finds, largest first (boxes ready for :meth:`fit`).
+
+        Raises
+        ------
+        ValueError
+            The CLNF was made with ``detector=None``.
+        """
+        detector = self.detector
+        if detector is None:
+            raise ValueError("this CLNF has no face detector (detector=None); make it with "
+                             "detector='mtcnn' or 'haar', or call fit() with a face box")
+        return list(detector.detect(image))
+
+    def detect_and_fit(self,
+                       image: np.ndarray,
+                       return_all_faces: bool = False,
+                       return_params: bool = False):
+        """Find the faces in an image and fit each (OpenFace's FaceLandmarkImg).
+
+        Parameters
+        ----------
+        image : ndarray
+            BGR, BGRA or grayscale image (see :mod:`cyclnf.image`); MTCNN sees colour
+            when there is colour.
+        return_all_faces : bool
+            Fit every face found, largest first, instead of only the largest.
+        return_params : bool
+            Add the fitted parameters to each ``info["params"]``.
+
+        Returns
+        -------
+        (landmarks, info), or with ``return_all_faces`` a list of them
+            As :meth:`fit`; ``info["bbox"]`` is the landmark-tight box fitted from,
+            ``info["detector_box"]`` the detector's own box and
+            ``info["detection_confidence"]`` its score (None for Haar). With
+            ``return_all_faces`` and no face found, the list is empty.
+
+        Raises
+        ------
+        NoFaceError
+            No face was found (and ``return_all_faces`` is False). A ``ValueError``.
+        ValueError, TypeError
+            Bad image, or no detector (``detector=None``).
+        """
+        gray = to_gray_uint8(image)
+        detections = self.detect_faces(image)
+        if not detections and not return_all_faces:
+            raise NoFaceError(f"no face found in the {gray.shape[1]} x {gray.shape[0]} image "
+                              f"by {self.detector!r}")
+        rotations = ROTATION_HYPOTHESES if self.multi_view else ((0.0, 0.0, 0.0),)
+        results = []
+        for detection in detections if return_all_faces else detections[:1]:
+            face = self._fit_box(gray, detection.box, rotations)
+            info = self._info(face, detection.box, gray.shape, return_params)
+            info["detector_box"] = detection.detector_box
+            info["detection_confidence"] = detection.confidence
+            results.append((face.landmarks.copy(), info))
+        return results if return_all_faces else results[0]
+
     # ------------------------------------------------------------------ information
 
     def get_info(self) -> Dict:
@@ -320,6 +538,9 @@ class CLNF:
             "model": self.model.name,
             "patch_experts": self.model.kind,
             "patch_scales": [s.scale for s in self.model.scales],
+            "parts": list(self._part_names()),
+            "validator": bool(self.use_validator),
+            "detector": self.detector_type,
             "n_points": self.pdm.n_points,
             "n_modes": self.pdm.n_modes,
             "n_params": self.pdm.n_params,
@@ -329,6 +550,7 @@ class CLNF:
             "weight_multiplier": self.weight_multiplier,
             "max_iterations": self.max_iterations,
             "convergence_threshold": self.convergence_threshold,
+            "multi_view": self.multi_view,
             "kernels": kernels.BACKEND,
             "openmp": kernels.openmp_enabled(),
             "n_threads": self.n_threads,
