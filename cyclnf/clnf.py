@@ -13,7 +13,7 @@ import logging
 import math
 from dataclasses import replace
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -27,6 +27,8 @@ from .image import to_gray_uint8
 from .landmark_model import LandmarkModel
 from .parts import EYE_PARTS, INNER_PARTS, load_parts
 from .pose import camera_intrinsics, head_pose, landmarks_3d
+from .tracking import FaceTracker
+from .video import Frame, VideoReader
 
 log = logging.getLogger("cyclnf")
 
@@ -87,6 +89,55 @@ def _models_base(model_dir) -> Optional[Path]:
     if folder.name == "2.2.0" and (folder / "originals").is_dir():
         return folder.parent
     return folder
+
+
+#: fit() continues from the previous face when the new box overlaps it at least this much.
+TRACKING_MIN_IOU = 0.3
+
+
+def _iou(a, b) -> float:
+    """Intersection over union of two ``(x, y, w, h)`` boxes."""
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    w = min(ax + aw, bx + bw) - max(ax, bx)
+    h = min(ay + ah, by + bh) - max(ay, by)
+    inter = max(w, 0.0) * max(h, 0.0)
+    union = aw * ah + bw * bh - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _checked_box(box):
+    """A caller's detector output as a box, or None."""
+    if box is None:
+        return None
+    return as_bbox(box, "face_detector's box")
+
+
+def _video_writer(path, shape, fps: float):
+    import cv2
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps,
+                             (shape[1], shape[0]))
+    if not writer.isOpened():
+        raise ValueError(f"cannot write a video to {path}")
+    return writer
+
+
+def draw_landmarks(image: np.ndarray, landmarks: np.ndarray, success: bool = True) -> np.ndarray:
+    """A copy of a BGR image with the 68 landmarks drawn (green, or red for a failed fit).
+
+    Parameters
+    ----------
+    image : (H, W, 3) or (H, W) uint8 ndarray
+    landmarks : (n, 2) ndarray
+    """
+    import cv2
+    out = image.copy() if image.ndim == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    colour = (0, 200, 0) if success else (0, 0, 230)
+    radius = max(1, int(round(min(out.shape[:2]) / 300)))
+    for x, y in np.asarray(landmarks):
+        if np.isfinite(x) and np.isfinite(y):
+            cv2.circle(out, (int(round(x)), int(round(y))), radius, colour, -1, cv2.LINE_AA)
+    return out
 
 
 class NoFaceError(ValueError):
@@ -158,6 +209,10 @@ class CLNF:
     camera : (fx, fy, cx, cy), optional
         Keyword only: camera intrinsics for the head pose and 3D landmarks, pixels
         (default: OpenFace's guess from each image's size).
+    track : bool
+        Keyword only: treat consecutive calls as video frames, as pyclnf does (see
+        :meth:`fit` and :meth:`detect_and_fit`); False makes every call independent, as
+        OpenFace's FaceLandmarkImg treats images.
     n_threads : int
         Keyword only: threads for the response maps and the start rotations (results do
         not depend on it).
@@ -193,6 +248,7 @@ class CLNF:
                  model: str = "clnf_general",
                  multi_view: Optional[bool] = None,
                  camera: Optional[Sequence[float]] = None,
+                 track: bool = True,
                  n_threads: int = 1):
         profile: Dict[str, object] = {}
         if convergence_profile is not None:
@@ -261,6 +317,11 @@ class CLNF:
                             ("use_shared_memory", use_shared_memory)):
             if value:
                 log.debug("%s=%r ignored: %s", name, value, DIFFERENCES_FROM_PYCLNF[name])
+        self.track = bool(track)
+        self._tracker = FaceTracker(self.face_model, self._settings(), reinit_every=self.reinit_video_every,
+                                    parts=self._part_names(), validate=self.use_validator,
+                                    n_threads=self.n_threads)
+        self._tracked_shape: Optional[Tuple[int, ...]] = None
         if self.use_validator:
             self._load_validator()
 
@@ -318,6 +379,14 @@ class CLNF:
             detector_type: Optional[str] = None) -> Tuple[np.ndarray, Dict]:
         """Fit the 68 landmarks to a face in an image (OpenFace's fit from a face box).
 
+        Consecutive calls track, as pyclnf's do: when the previous call fitted a face in an
+        image of the same size and ``face_bbox`` overlaps that face (intersection over
+        union at least 0.3), the fit starts from the previous parameters with OpenFace's
+        tracking windows, and falls back to ``face_bbox`` as OpenFace's video tracking
+        falls back to its detector. Otherwise (or with ``track=False``, or after
+        :meth:`reset_temporal_state`) the fit starts from ``face_bbox`` and gives OpenFace's
+        image result.
+
         Parameters
         ----------
         image : ndarray
@@ -352,8 +421,9 @@ class CLNF:
             (``[Tx, Ty, Tz, Rx, Ry, Rz]``, mm and radians, camera space),
             ``landmarks_3d`` ((68, 3) mm, camera space), ``camera`` (``fx, fy, cx, cy``),
             ``eye_landmarks`` ((56, 2): 28 left-eye then 28 right-eye points, when the eye
-            parts ran) and, for several start rotations, ``best_hypothesis``,
-            ``best_rotation`` and ``model_likelihood``.
+            parts ran) and ``eye_landmarks_3d`` ((56, 3) mm), ``tracking_mode`` (this call continued from the previous one) and,
+            for several start rotations, ``best_hypothesis``, ``best_rotation`` and
+            ``model_likelihood``.
 
         Raises
         ------
@@ -362,6 +432,7 @@ class CLNF:
         """
         gray = to_gray_uint8(image)
         box = self._box(face_bbox, gray.shape, detector_type)
+        tracked = False
         if initial_params is not None:
             params = as_float_array(initial_params, "initial_params").reshape(-1)
             if params.size != self.pdm.n_params:
@@ -375,10 +446,17 @@ class CLNF:
             eye_line = points[1] - points[0]
             roll = float(np.arctan2(eye_line[1], eye_line[0]))
             face = self._detect_landmarks(gray, self.pdm.params_from_bbox(box, (0.0, 0.0, roll)))
+        elif self._tracks(gray.shape, box):
+            self._configure_tracker()
+            face = self._tracker.track(gray, lambda: box)
+            tracked = True
         else:
             face = self._fit_box(gray, box, ROTATION_HYPOTHESES if self.multi_view
                                  else ((0.0, 0.0, 0.0),))
-        return face.landmarks.copy(), self._info(face, box, gray.shape, return_params)
+        self._remember(face, gray.shape)
+        info = self._info(face, box, gray.shape, return_params)
+        info["tracking_mode"] = tracked
+        return face.landmarks.copy(), info
 
     def fit_multi_hypothesis(self,
                              image: np.ndarray,
@@ -410,6 +488,38 @@ class CLNF:
             gray, box, self._settings(), rotations, parts=self._part_names(),
             validate=self.use_validator, n_threads=self.n_threads,
             early_exit=self.early_exit_threshold if self.early_window_exit else None)
+
+    # ------------------------------------------------------------------ tracking
+
+    def _configure_tracker(self) -> None:
+        if self.use_validator:
+            self._load_validator()
+        self._tracker.configure(self._settings(), self._part_names(), self.use_validator)
+        self._tracker.reinit_every = self.reinit_video_every
+
+    def _tracks(self, image_shape, box=None) -> bool:
+        """Whether this call continues from the last face (see :meth:`fit`)."""
+        if not (self.track and self._tracker.tracking and self._tracked_shape == image_shape):
+            return False
+        if box is None:
+            return True
+        return _iou(box, self.pdm.bounding_box(self._tracker.params)) >= TRACKING_MIN_IOU
+
+    def _remember(self, face: Optional[FaceFit], image_shape) -> None:
+        """Follow ``face`` from the next call (when tracking)."""
+        if not self.track or face is None:
+            return
+        if face is not self._tracker.last:
+            self._tracker.adopt(face)
+        self._tracked_shape = tuple(image_shape)
+
+    def reset_temporal_state(self) -> None:
+        """Forget the face followed so far: the next call starts afresh (a new video)."""
+        self._tracker.reset()
+        self._tracked_shape = None
+
+    def clear_gpu_cache(self) -> None:
+        """Nothing to clear: cyclnf runs on the CPU (pyclnf compatibility)."""
 
     def _info(self, face: FaceFit, box, image_shape, return_params: bool) -> Dict:
         """pyclnf's info dict, and cyclnf's additions, for a fitted face."""
@@ -443,7 +553,11 @@ class CLNF:
             info["validation_confidence"] = face.confidence
             info["validation_passed"] = bool(face.success)
         if all(name in face.parts for name in EYE_PARTS):
-            info["eye_landmarks"] = np.vstack([face.parts[name].landmarks for name in EYE_PARTS])
+            eyes = [face.parts[name] for name in EYE_PARTS]
+            pdms = {p.name: p.model.pdm for p in self.face_model.parts}
+            info["eye_landmarks"] = np.vstack([eye.landmarks for eye in eyes])
+            info["eye_landmarks_3d"] = np.vstack([
+                landmarks_3d(pdms[eye.name], eye.params, eye.landmarks, camera) for eye in eyes])
         if len(face.likelihoods) > 1:
             info["best_hypothesis"] = face.hypothesis
             info["best_rotation"] = list(ROTATION_HYPOTHESES[face.hypothesis])
@@ -499,6 +613,12 @@ class CLNF:
         return_params : bool
             Add the fitted parameters to each ``info["params"]``.
 
+        Consecutive calls (without ``return_all_faces``) track, as pyclnf's do: once a face
+        was fitted in an image of the same size, the next call starts from it with
+        OpenFace's tracking windows and runs the detector only when OpenFace's video
+        tracking would (after the validator rejects frames). For unrelated images, make
+        the CLNF with ``track=False`` or call :meth:`reset_temporal_state` in between.
+
         Returns
         -------
         (landmarks, info), or with ``return_all_faces`` a list of them
@@ -515,6 +635,16 @@ class CLNF:
             Bad image, or no detector (``detector=None``).
         """
         gray = to_gray_uint8(image)
+        if not return_all_faces and self._tracks(gray.shape):
+            self._configure_tracker()
+            face = self._tracker.track(gray, lambda: self._largest_box(image))
+            if face is None:
+                raise NoFaceError(f"the face followed so far was lost and no face was found "
+                                  f"in the {gray.shape[1]} x {gray.shape[0]} image")
+            box = self.pdm.bounding_box(face.params)
+            info = self._info(face, box, gray.shape, return_params)
+            info.update(tracking_mode=True, detector_box=None, detection_confidence=None)
+            return face.landmarks.copy(), info
         detections = self.detect_faces(image)
         if not detections and not return_all_faces:
             raise NoFaceError(f"no face found in the {gray.shape[1]} x {gray.shape[0]} image "
@@ -524,10 +654,120 @@ class CLNF:
         for detection in detections if return_all_faces else detections[:1]:
             face = self._fit_box(gray, detection.box, rotations)
             info = self._info(face, detection.box, gray.shape, return_params)
-            info["detector_box"] = detection.detector_box
-            info["detection_confidence"] = detection.confidence
+            info.update(tracking_mode=False, detector_box=detection.detector_box,
+                        detection_confidence=detection.confidence)
             results.append((face.landmarks.copy(), info))
-        return results if return_all_faces else results[0]
+        if return_all_faces:
+            return results
+        self._remember(face, gray.shape)
+        return results[0]
+
+    def _largest_box(self, image: np.ndarray):
+        """The largest face's landmark-tight box, or None (the tracker's detector)."""
+        detections = self.detect_faces(image)
+        return detections[0].box if detections else None
+
+    # ------------------------------------------------------------------ video
+
+    def iter_video(self, video_path, face_detector: Optional[Callable] = None
+                   ) -> Iterator[Tuple[Frame, Optional[np.ndarray], Dict]]:
+        """Track the face through a video, frame by frame (OpenFace's FeatureExtraction).
+
+        Each frame is one step of OpenFace's DetectLandmarksInVideo: fitted from the
+        previous frame with the tracking windows, the detector run on the first frame and
+        again after failures, detections fitted from OpenFace's 11 start rotations.
+
+        Parameters
+        ----------
+        video_path : path
+            A video file OpenCV can read.
+        face_detector : callable, optional
+            ``face_detector(bgr_image) -> (x, y, w, h) or None``, a landmark-tight box;
+            default this CLNF's detector (largest face).
+
+        Yields
+        ------
+        frame : Frame
+            ``index`` (0-based), ``timestamp`` (s) and the BGR ``image``.
+        landmarks : (68, 2) ndarray or None
+            None until a face has been found.
+        info : dict
+            As :meth:`fit` (``success`` says whether the frame is trusted), plus ``frame``
+            and ``timestamp``; for frames without a face only those two, ``success``
+            (False) and ``converged`` (False).
+
+        Raises
+        ------
+        VideoError
+            The file cannot be opened as a video. Undecodable frames inside a video are
+            skipped (see :class:`cyclnf.video.VideoReader`).
+        """
+        with VideoReader(video_path) as reader:
+            yield from self.track_frames(reader, face_detector)
+
+    def track_frames(self, frames: Iterable[Frame], face_detector: Optional[Callable] = None
+                      ) -> Iterator[Tuple[Frame, Optional[np.ndarray], Dict]]:
+        """:meth:`iter_video` over frames from anywhere (a :class:`~cyclnf.video.VideoReader`,
+        a camera, a list of :class:`~cyclnf.video.Frame`): each call follows one face
+        afresh."""
+        if self.use_validator:
+            self._load_validator()
+        tracker = FaceTracker(self.face_model, self._settings(),
+                              reinit_every=self.reinit_video_every, parts=self._part_names(),
+                              validate=self.use_validator, n_threads=self.n_threads)
+        for frame in frames:
+            gray = to_gray_uint8(frame.image)
+            if face_detector is not None:
+                detect = lambda: _checked_box(face_detector(frame.image))  # noqa: E731
+            else:
+                detect = lambda: self._largest_box(frame.image)  # noqa: E731
+            face = tracker.track(gray, detect)
+            if face is None:
+                yield frame, None, {"frame": frame.index, "timestamp": frame.timestamp,
+                                    "success": False, "converged": False}
+                continue
+            info = self._info(face, self.pdm.bounding_box(face.params), gray.shape, True)
+            info.update(frame=frame.index, timestamp=frame.timestamp)
+            yield frame, face.landmarks.copy(), info
+
+    def fit_video(self, video_path, face_detector: Optional[Callable] = None,
+                  output_path: Optional[str] = None, visualize: bool = True) -> List[Tuple]:
+        """Track the face through a whole video (pyclnf's fit_video; see :meth:`iter_video`).
+
+        Parameters
+        ----------
+        video_path : path
+        face_detector : callable, optional
+            ``face_detector(bgr_image) -> (x, y, w, h) or None``; default this CLNF's
+            detector.
+        output_path : path, optional
+            Write a video of the frames (with the landmarks drawn if ``visualize``).
+        visualize : bool
+            Draw the landmarks on the frames written to ``output_path``.
+
+        Returns
+        -------
+        list of (landmarks or None, info)
+            One per decoded frame.
+        """
+        results = []
+        writer = None
+        with VideoReader(video_path) as reader:
+            try:
+                for frame, landmarks, info in self.track_frames(reader, face_detector):
+                    if output_path is not None:
+                        if writer is None:
+                            writer = _video_writer(output_path, frame.image.shape,
+                                                   reader.fps or 25.0)
+                        image = frame.image
+                        if visualize and landmarks is not None:
+                            image = draw_landmarks(image, landmarks, info.get("success", False))
+                        writer.write(image)
+                    results.append((landmarks, info))
+            finally:
+                if writer is not None:
+                    writer.release()
+        return results
 
     # ------------------------------------------------------------------ information
 
