@@ -145,7 +145,7 @@ def _run_image(args) -> int:
     started = time.perf_counter()
     for name in args.paths:
         path = Path(name)
-        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED) if path.is_file() else None
         if image is None:
             _say(args, f"failed: {path} cannot be read as an image")
             failed += 1

@@ -275,6 +275,9 @@ class CLNF:
         self.camera = None if camera is None else camera_intrinsics((1, 1), camera)
 
         self.model_dir = _models_base(model_dir)
+        # Name every missing file at once (model, parts, validator), not the first one.
+        from .models import manifest, require
+        require(manifest().model(model).files(), self.model_dir)
         main = LandmarkModel.load(model, self.model_dir)
         self.face_model = FaceModel(main, load_parts(model, None, self.model_dir))
         self.model = main
