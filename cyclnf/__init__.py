@@ -5,7 +5,8 @@ OpenFace's model files are not included (their license forbids redistribution); 
 """
 
 from ._version import __version__
-from .clnf import CLNF
+from .clnf import CLNF, NoFaceError
+from .compat import install_as_pyclnf
 from .models.errors import ModelDownloadError, ModelFormatError, ModelsNotInstalledError
 from .pdm import PDM
 
@@ -13,6 +14,8 @@ __all__ = [
     "__version__",
     "CLNF",
     "PDM",
+    "NoFaceError",
+    "install_as_pyclnf",
     "ModelFormatError",
     "ModelsNotInstalledError",
     "ModelDownloadError",

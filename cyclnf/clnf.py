@@ -78,6 +78,8 @@ DIFFERENCES_FROM_PYCLNF: Dict[str, str] = {
                 "package), falling back to the Haar cascade when MTCNN's files are not "
                 "installed; 'retinaface' is refused (cyclnf has no RetinaFace); 'haar' and "
                 "'mtcnn' are cyclnf's own names",
+    "fit_video.face_detector": "optional (default: this CLNF's detector); it may also return "
+                               "None for frames without a face",
 }
 
 

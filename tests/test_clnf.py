@@ -45,7 +45,8 @@ def test_constructor_and_fit_take_pyclnfs_arguments_in_order():
     init = list(inspect.signature(CLNF.__init__).parameters.values())[1:]
     positional = [p for p in init if p.kind == p.POSITIONAL_OR_KEYWORD]
     assert [p.name for p in positional] == [name for name, _ in PYCLNF_INIT]
-    assert [p.name for p in init if p.kind == p.KEYWORD_ONLY] == ["model", "n_threads"]
+    assert [p.name for p in init if p.kind == p.KEYWORD_ONLY] == \
+        ["model", "multi_view", "camera", "track", "n_threads"]
     fit = list(inspect.signature(CLNF.fit).parameters.values())[1:]
     assert [(p.name, p.default) for p in fit] == PYCLNF_FIT
 
@@ -53,9 +54,10 @@ def test_constructor_and_fit_take_pyclnfs_arguments_in_order():
 def test_every_default_that_differs_from_pyclnf_is_a_listed_deliberate_difference():
     ours = {p.name: p.default for p in inspect.signature(CLNF.__init__).parameters.values()}
     differing = {name for name, default in PYCLNF_INIT if ours[name] != default}
-    assert differing == {"regularization", "max_iterations", "convergence_threshold", "sigma"}
+    assert differing == {"regularization", "max_iterations", "convergence_threshold", "sigma",
+                         "use_inner_refinement"}
     assert differing <= set(DIFFERENCES_FROM_PYCLNF)
-    assert set(DIFFERENCES_FROM_PYCLNF) <= {name for name, _ in PYCLNF_INIT}
+    assert {k for k in DIFFERENCES_FROM_PYCLNF if "." not in k} <= {n for n, _ in PYCLNF_INIT}
     # The defaults are OpenFace's for the CLNF model.
     assert (ours["regularization"], ours["sigma"], ours["max_iterations"],
             ours["weight_multiplier"]) == (25.0, 1.5, 5, 0.0)

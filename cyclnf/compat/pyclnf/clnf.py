@@ -1,0 +1,5 @@
+"""pyclnf's ``pyclnf.clnf`` module, served by cyclnf."""
+
+from ...clnf import CLNF
+
+__all__ = ["CLNF"]
