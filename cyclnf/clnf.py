@@ -327,6 +327,7 @@ class CLNF:
                                     parts=self._part_names(), validate=self.use_validator,
                                     n_threads=self.n_threads)
         self._tracked_shape: Optional[Tuple[int, ...]] = None
+        self._refiners: Dict[str, LandmarkModel] = {}
         if self.use_validator:
             self._load_validator()
 
@@ -671,6 +672,42 @@ class CLNF:
         """The largest face's landmark-tight box, or None (the tracker's detector)."""
         detections = self.detect_faces(image)
         return detections[0].box if detections else None
+
+    # ------------------------------------------------------------------ refinement
+
+    def refine_landmarks(self, image: np.ndarray, landmarks,
+                         indices: Optional[Sequence[int]] = None,
+                         experts: str = "ccnf") -> np.ndarray:
+        """Improve chosen landmarks another detector placed (see :mod:`cyclnf.refine`).
+
+        Parameters
+        ----------
+        image : ndarray
+            Any image :func:`cyclnf.image.to_gray_uint8` accepts.
+        landmarks : (68, 2) array_like
+            The other detector's landmarks, ``(x, y)`` pixels, iBUG order.
+        indices : sequence of int, optional
+            Landmarks to refine (default all); e.g. :data:`cyclnf.refine.BROWS` and
+            :data:`cyclnf.refine.LIP_CORNERS`.
+        experts : str
+            ``"ccnf"`` (the CLNF model's experts) or ``"svr"`` (the CLM model's).
+
+        Returns
+        -------
+        (68, 2) ndarray
+            The landmarks with the chosen ones refined; the others as given.
+        """
+        from .refine import refine_landmarks
+        if experts not in ("ccnf", "svr"):
+            raise ValueError(f"experts must be 'ccnf' or 'svr', got {experts!r}")
+        model = self.model
+        if experts != model.kind:
+            name = "clm_general" if experts == "svr" else "clnf_general"
+            if name not in self._refiners:
+                self._refiners[name] = LandmarkModel.load(name, self.model_dir)
+            model = self._refiners[name]
+        return refine_landmarks(model, to_gray_uint8(image), landmarks, indices,
+                                n_threads=self.n_threads)
 
     # ------------------------------------------------------------------ video
 

@@ -192,8 +192,42 @@ def nu_rlms(model: LandmarkModel, responses: np.ndarray, params: np.ndarray,
     return result
 
 
+def anchor_responses(responses: np.ndarray, anchors: np.ndarray, landmarks: np.ndarray,
+                     img_to_ref: np.ndarray, spread: float = 0.5) -> None:
+    """Replace anchored landmarks' response maps with a peak at their anchor (in place).
+
+    An anchored landmark is pulled towards a fixed position instead of what its patch
+    expert sees; the rest of the fit is unchanged (used to refine some landmarks while
+    the others stay where another detector put them).
+
+    Parameters
+    ----------
+    responses : (n, w, w) float32
+        Response maps centred on ``landmarks``.
+    anchors : (n, 2) ndarray
+        Anchor positions ``(x, y)`` in the image; NaN rows are free landmarks.
+    landmarks : (n, 2) ndarray
+        Where the maps are centred.
+    img_to_ref : (2, 2) ndarray
+        Image offsets to the maps' frame.
+    spread : float
+        Standard deviation of the peak, in map pixels.
+    """
+    fixed = np.flatnonzero(~np.isnan(anchors[:, 0]))
+    if not fixed.size:
+        return
+    window = responses.shape[1]
+    centre = (window - 1) / 2.0
+    offsets = (anchors[fixed] - landmarks[fixed]) @ np.asarray(img_to_ref, np.float64).T + centre
+    grid = np.arange(window, dtype=np.float64)
+    gx = np.exp(-0.5 * ((grid[None, :] - offsets[:, :1]) / spread) ** 2)
+    gy = np.exp(-0.5 * ((grid[None, :] - offsets[:, 1:]) / spread) ** 2)
+    responses[fixed] = (gy[:, :, None] * gx[:, None, :]).astype(np.float32)
+
+
 def fit(model: LandmarkModel, image: np.ndarray, params, settings: FitSettings = FitSettings(),
-        n_threads: int = 1, early_exit: Optional[float] = None) -> FitResult:
+        n_threads: int = 1, early_exit: Optional[float] = None,
+        anchors: Optional[np.ndarray] = None) -> FitResult:
     """Fit a landmark model from starting parameters (OpenFace's CLNF::Fit).
 
     Parameters
@@ -209,6 +243,9 @@ def fit(model: LandmarkModel, image: np.ndarray, params, settings: FitSettings =
     early_exit : float, optional
         Skip the remaining scales once a scale moved the landmarks less than this many
         pixels on average (not in OpenFace; off by default).
+    anchors : (n_points, 2) ndarray, optional
+        Landmarks held to given positions instead of their experts' responses (NaN rows:
+        free); see :func:`anchor_responses`. Not in OpenFace.
 
     Returns
     -------
@@ -231,6 +268,8 @@ def fit(model: LandmarkModel, image: np.ndarray, params, settings: FitSettings =
         ref_to_img = np.linalg.inv(img_to_ref.astype(np.float64)).astype(np.float32)
         responses = experts.responses(image, landmarks,
                                       ref_to_img[0, 0], -ref_to_img[0, 1], view, window, n_threads)
+        if anchors is not None:
+            anchor_responses(responses, anchors, landmarks, img_to_ref)
         sigma, reg, weight = settings.at_scale(model.scales[min(index, 2)].scale)
         common = dict(model=model, responses=responses, base_shape=landmarks,
                       img_to_ref=img_to_ref.astype(np.float64),
