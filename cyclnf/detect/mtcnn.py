@@ -258,24 +258,10 @@ class MTCNNDetector:
 
     def _detect(self, bgr: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Boxes (n, 4), scores (n,) and five points (n, 5, 2)."""
-        boxes, scores, offsets = self._proposals(bgr)
-        if len(boxes):
-            boxes, scores, offsets = self._refine(bgr, self.rnet, RNET_SIZE, boxes, scores,
-                                                  offsets, self.thresholds[1])
-        if not len(boxes):
-            return boxes, scores, np.empty((0, 5, 2))
-        crops = self._crops(bgr, boxes, ONET_SIZE)
-        out = self.onet(crops).reshape(len(boxes), -1)
-        scores = _probability(out[:, 1], out[:, 0])
-        keep = np.nonzero(scores >= _F32(self.thresholds[2]))[0]
-        onet_boxes, scores, out = boxes[keep], scores[keep], out[keep]
-        boxes = apply_regression(onet_boxes, out[:, 2:6], one_larger=True)
-        keep = non_maximum_suppression(boxes, scores, NMS_FINAL, over_smaller=True)
-        points = self._five_points(onet_boxes[keep], out[keep, 6:16])
-        return boxes[keep], scores[keep], points
+        return self._onet_stage(bgr, self._rnet_stage(bgr, self._pnet_stage(bgr)))
 
-    def _proposals(self, bgr: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """PNet over the pyramid: squared proposal boxes, scores and (unused) offsets."""
+    def _pnet_stage(self, bgr: np.ndarray) -> np.ndarray:
+        """PNet over the pyramid: the squared proposals, (n, 4) float32."""
         height, width = bgr.shape[:2]
         all_boxes, all_scores, all_offsets = [], [], []
         for scale in pyramid_scales(height, width, self.min_face_size):
@@ -285,35 +271,46 @@ class MTCNNDetector:
             probability = _probability(out[:, :, 1], out[:, :, 0])
             # OpenFace scans the map column by column.
             xs, ys = np.nonzero(probability.T >= _F32(self.thresholds[0]))
-            scale32 = _F32(scale)
+            scale32 = _F32(scale)          # generate_bounding_boxes takes the scale as float
             x0 = np.trunc((PNET_STRIDE * xs + 1).astype(_F32) / scale32)
             y0 = np.trunc((PNET_STRIDE * ys + 1).astype(_F32) / scale32)
             x1 = np.trunc((PNET_STRIDE * xs + PNET_WINDOW).astype(_F32) / scale32)
             y1 = np.trunc((PNET_STRIDE * ys + PNET_WINDOW).astype(_F32) / scale32)
             boxes = np.stack([x0, y0, x1 - x0, y1 - y0], axis=1).astype(_F32)
             scores = probability[ys, xs]
-            offsets = out[ys, xs, 2:6]
             keep = non_maximum_suppression(boxes, scores, NMS_LEVEL)
             all_boxes.append(boxes[keep])
             all_scores.append(scores[keep])
-            all_offsets.append(offsets[keep])
+            all_offsets.append(out[ys[keep], xs[keep], 2:6])
         if not all_boxes:
-            return np.empty((0, 4), _F32), np.empty(0, _F32), np.empty((0, 4), _F32)
+            return np.empty((0, 4), _F32)
         boxes, scores, offsets = (np.concatenate(a) for a in (all_boxes, all_scores, all_offsets))
         keep = non_maximum_suppression(boxes, scores, NMS_ACROSS)
-        boxes = squared(apply_regression(boxes[keep], offsets[keep], one_larger=False))
-        return boxes, scores[keep], offsets[keep]
+        return squared(apply_regression(boxes[keep], offsets[keep], one_larger=False))
 
-    def _refine(self, bgr, network: ConvNet, size: int, boxes, scores, offsets, threshold):
-        """RNet's stage: score and regress each box, keep, suppress, square."""
-        out = network(self._crops(bgr, boxes, size)).reshape(len(boxes), -1)
+    def _rnet_stage(self, bgr: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        """RNet: score and regress each box, keep, suppress, square: (k, 4) float32."""
+        if not len(boxes):
+            return boxes
+        out = self.rnet(self._crops(bgr, boxes, RNET_SIZE)).reshape(len(boxes), -1)
         scores = _probability(out[:, 1], out[:, 0])
-        offsets = out[:, 2:6]
-        keep = np.nonzero(scores >= _F32(threshold))[0]
-        boxes, scores, offsets = boxes[keep], scores[keep], offsets[keep]
+        keep = np.nonzero(scores >= _F32(self.thresholds[1]))[0]
+        boxes, scores, offsets = boxes[keep], scores[keep], out[keep, 2:6]
         keep = non_maximum_suppression(boxes, scores, NMS_ACROSS)
-        boxes = squared(apply_regression(boxes[keep], offsets[keep], one_larger=False))
-        return boxes, scores[keep], offsets[keep]
+        return squared(apply_regression(boxes[keep], offsets[keep], one_larger=False))
+
+    def _onet_stage(self, bgr: np.ndarray, boxes: np.ndarray
+                    ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """ONet: the final boxes (n, 4), scores (n,) and five points (n, 5, 2)."""
+        if not len(boxes):
+            return boxes, np.empty(0, _F32), np.empty((0, 5, 2))
+        out = self.onet(self._crops(bgr, boxes, ONET_SIZE)).reshape(len(boxes), -1)
+        scores = _probability(out[:, 1], out[:, 0])
+        keep = np.nonzero(scores >= _F32(self.thresholds[2]))[0]
+        seen, scores, out = boxes[keep], scores[keep], out[keep]
+        boxes = apply_regression(seen, out[:, 2:6], one_larger=True)
+        keep = non_maximum_suppression(boxes, scores, NMS_FINAL, over_smaller=True)
+        return boxes[keep], scores[keep], self._five_points(seen[keep], out[keep, 6:16])
 
     @staticmethod
     def _crops(bgr: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
@@ -329,13 +326,16 @@ class MTCNNDetector:
             if target_w < 1 or target_h < 1:
                 crops[k] = 0.0
                 continue
-            patch = np.zeros((target_h, target_w, 3), np.float32)
             x_in, y_in = max(int(x - 1), 0), max(int(y - 1), 0)
             x_end, y_end = min(int(x + target_w - 1), width), min(int(y + target_h - 1), height)
-            x_out, y_out = max(int(-x + 1), 0), max(int(-y + 1), 0)
-            if x_end > x_in and y_end > y_in:
-                patch[y_out:y_out + y_end - y_in, x_out:x_out + x_end - x_in] = \
-                    bgr[y_in:y_end, x_in:x_end]
+            if x_end - x_in == target_w and y_end - y_in == target_h:
+                patch = bgr[y_in:y_end, x_in:x_end]         # inside the image: no copy
+            else:
+                patch = np.zeros((target_h, target_w, 3), np.float32)
+                x_out, y_out = max(int(-x + 1), 0), max(int(-y + 1), 0)
+                if x_end > x_in and y_end > y_in:
+                    patch[y_out:y_out + y_end - y_in, x_out:x_out + x_end - x_in] = \
+                        bgr[y_in:y_end, x_in:x_end]
             crops[k] = cv2.resize(patch, (size, size), interpolation=cv2.INTER_LINEAR)
         return _network_input(crops)
 
