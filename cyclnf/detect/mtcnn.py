@@ -247,8 +247,9 @@ class MTCNNDetector:
         detections = []
         for box, score, five in zip(boxes, scores, points):
             raw = tuple(float(v) for v in box)
-            detections.append(FaceDetection(convert_box(raw, *MTCNN_BOX_CONVERSION), raw,
-                                            float(score), five))
+            # Converted in double, stored in OpenFace's float32 cv::Rect_<float>.
+            tight = tuple(float(_F32(v)) for v in convert_box(raw, *MTCNN_BOX_CONVERSION))
+            detections.append(FaceDetection(tight, raw, float(score), five))
         return largest_first(detections)
 
     # The stages -------------------------------------------------------------------------
