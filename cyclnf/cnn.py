@@ -112,8 +112,10 @@ def fully_connected(maps: np.ndarray, weights: np.ndarray, bias: np.ndarray) -> 
 
 
 def prelu(maps: np.ndarray, slopes: np.ndarray) -> np.ndarray:
-    """PReLU layer, in place on ``maps`` (N, H, W, C) float32; ``slopes`` (C,)."""
-    _kernels.prelu(maps.reshape(-1, maps.shape[3]), slopes)
+    """PReLU layer on (N, H, W, C) maps, ``slopes`` (C,); in place if ``maps`` is
+    C-contiguous float32 (as every layer's output is)."""
+    maps = np.ascontiguousarray(maps, np.float32)
+    _kernels.prelu(maps.reshape(-1, maps.shape[3]), np.ascontiguousarray(slopes, np.float32))
     return maps
 
 
@@ -180,7 +182,11 @@ class ConvNet:
         (N, Ho, Wo, n_out) float32
             The last layer's maps (``Ho = Wo = 1`` after a flattening fully connected layer).
         """
-        maps = np.ascontiguousarray(maps, np.float32)
+        # PReLU and ReLU work in place: never on the caller's array.
+        if self._steps and self._steps[0].kind in (PRELU, RELU):
+            maps = np.array(maps, np.float32, order="C")
+        else:
+            maps = np.ascontiguousarray(maps, np.float32)
         if maps.ndim != 4:
             raise ValueError(f"maps must be (N, H, W, C), got shape {maps.shape}")
         for step in self._steps:
@@ -191,7 +197,7 @@ class ConvNet:
             elif step.kind == FULLY_CONNECTED:
                 maps = fully_connected(maps, *step.arrays)
             elif step.kind == PRELU:
-                maps = prelu(np.ascontiguousarray(maps), step.arrays[0])
+                maps = prelu(maps, step.arrays[0])
             elif step.kind == RELU:
                 maps = relu(maps)
             else:

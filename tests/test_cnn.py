@@ -154,3 +154,12 @@ def test_openface_networks_have_their_shapes(models_root):
     for network in validator.networks:
         assert cnn.ConvNet(network)(np.zeros((1, 60, 60, 1), np.float32)).shape == (1, 1, 1, 20)
     assert "convolution" in repr(pnet)
+
+
+def test_network_never_changes_the_callers_maps():
+    net = cnn.ConvNet(Network((Layer(PRELU, {"slopes": np.full(2, 0.5, np.float32)}),
+                               Layer(RELU, {}))))
+    maps = rng_maps((1, 3, 3, 2))
+    before = maps.copy()
+    np.testing.assert_array_equal(net(maps), np.maximum(before, 0))
+    np.testing.assert_array_equal(maps, before)

@@ -1,7 +1,8 @@
 """CNN layer steps: the compiled kernel against its NumPy twin.
 
 Tolerance: none. im2col copies, max pooling compares, and PReLU does one float32 product
-per value in both, so kernel and twin agree bit for bit.
+per value in both, so kernel and twin agree bit for bit, NaN included (a NaN never wins
+a pooling window; PReLU maps it to 0).
 """
 
 import numpy as np
@@ -72,6 +73,21 @@ def test_max_pool_matches_twin(shape, pool, seed):
     # The last output's window is cut off at the edge.
     last = maps[:, (ho - 1) * sy:min((ho - 1) * sy + ky, h), (wo - 1) * sx:min((wo - 1) * sx + kx, w)]
     np.testing.assert_array_equal(got[:, -1, -1], last.max(axis=(1, 2)))
+
+
+def test_nan_is_handled_alike():
+    maps = random_maps((2, 11, 11, 4), 9)
+    maps[0, 0:3, 0:3, 0] = np.nan                      # a whole window
+    maps[1, 1, 1, 1] = np.nan
+    got, want = run_pool(compiled, maps, 3, 3, 2, 2), run_pool(twin, maps, 3, 3, 2, 2)
+    np.testing.assert_array_equal(got, want)
+    assert not np.isnan(got).any()
+    values = maps.reshape(-1, 4)
+    slopes = np.full(4, 0.25, np.float32)
+    a, b = values.copy(), values.copy()
+    compiled.prelu(a, slopes)
+    twin.prelu(b, slopes)
+    np.testing.assert_array_equal(a, b)
 
 
 def test_max_pool_outputs_past_the_edge_are_zero():

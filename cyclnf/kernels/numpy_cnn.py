@@ -54,19 +54,22 @@ def max_pool(maps: np.ndarray, kernel_x: int, kernel_y: int, stride_x: int, stri
     out[...] = 0.0
     # Windows wholly inside the maps: rows and columns that start before the edge.
     hi, wi = min(ho, -(-h // stride_y)), min(wo, -(-w // stride_x))
-    padded = np.full((n, hi * stride_y + kernel_y, wi * stride_x + kernel_x, c), -np.inf,
+    lowest = -np.finfo(np.float32).max          # OpenFace starts each window at -FLT_MAX
+    padded = np.full((n, hi * stride_y + kernel_y, wi * stride_x + kernel_x, c), lowest,
                      np.float32)
     padded[:, :h, :w] = maps
-    result = np.full((n, hi, wi, c), -np.inf, np.float32)
+    result = np.full((n, hi, wi, c), lowest, np.float32)
     for dy in range(kernel_y):
         for dx in range(kernel_x):
-            np.maximum(result, padded[:, dy:dy + hi * stride_y:stride_y,
-                                      dx:dx + wi * stride_x:stride_x], out=result)
+            # fmax: a NaN never wins, as in OpenFace's "if (v > max)".
+            np.fmax(result, padded[:, dy:dy + hi * stride_y:stride_y,
+                                   dx:dx + wi * stride_x:stride_x], out=result)
     out[:, :hi, :wi] = result
 
 
 def prelu(values: np.ndarray, slopes: np.ndarray) -> None:
-    """In place, PReLU with one slope per channel: ``v if v >= 0 else v * slope``.
+    """In place, PReLU with one slope per channel: ``v if v >= 0 else v * slope``,
+    as ``max(v, 0) + min(v, 0) * slope`` (the same for finite v; NaN gives 0).
 
     ``values`` (M, C) float32, ``slopes`` (C,) float32.
     """
@@ -74,4 +77,6 @@ def prelu(values: np.ndarray, slopes: np.ndarray) -> None:
         raise ValueError(f"values must be (M, C) float32, got {values.shape} {values.dtype}")
     if slopes.shape != (values.shape[1],):
         raise ValueError(f"slopes must be ({values.shape[1]},), got {slopes.shape}")
-    values[...] = np.where(values >= 0, values, values * slopes.astype(np.float32))
+    zero = np.float32(0.0)
+    values[...] = (np.where(values > zero, values, zero)
+                   + np.where(values < zero, values, zero) * slopes.astype(np.float32))
