@@ -482,12 +482,14 @@ class CLNF:
         return face.landmarks.copy(), self._info(face, box, gray.shape, return_params)
 
     def _detect_landmarks(self, gray: np.ndarray, params: np.ndarray) -> FaceFit:
+        self.face_model.validation_boundary = self.validator_threshold
         return self.face_model.detect_landmarks(
             gray, params, self._settings(), parts=self._part_names(),
             validate=self.use_validator, n_threads=self.n_threads,
             early_exit=self.early_exit_threshold if self.early_window_exit else None)
 
     def _fit_box(self, gray: np.ndarray, box, rotations) -> FaceFit:
+        self.face_model.validation_boundary = self.validator_threshold
         if self.use_validator:
             self._load_validator()
         return self.face_model.detect_landmarks_in_box(
@@ -498,6 +500,7 @@ class CLNF:
     # ------------------------------------------------------------------ tracking
 
     def _configure_tracker(self) -> None:
+        self.face_model.validation_boundary = self.validator_threshold
         if self.use_validator:
             self._load_validator()
         self._tracker.configure(self._settings(), self._part_names(), self.use_validator)
@@ -669,9 +672,14 @@ class CLNF:
         return results[0]
 
     def _largest_box(self, image: np.ndarray):
-        """The largest face's landmark-tight box, or None (the tracker's detector)."""
+        """The box of the face OpenFace's video tracking picks, or None: the widest, the
+        most confident first among equally wide ones (DetectSingleFaceMTCNN)."""
         detections = self.detect_faces(image)
-        return detections[0].box if detections else None
+        if not detections:
+            return None
+        by_score = sorted(detections, key=lambda d: -(d.confidence or 0.0))
+        widest = max(by_score, key=lambda d: d.detector_box[2])
+        return widest.box
 
     # ------------------------------------------------------------------ refinement
 
@@ -752,6 +760,7 @@ class CLNF:
         """:meth:`iter_video` over frames from anywhere (a :class:`~cyclnf.video.VideoReader`,
         a camera, a list of :class:`~cyclnf.video.Frame`): each call follows one face
         afresh."""
+        self.face_model.validation_boundary = self.validator_threshold
         if self.use_validator:
             self._load_validator()
         tracker = FaceTracker(self.face_model, self._settings(),

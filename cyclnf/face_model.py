@@ -29,6 +29,7 @@ import numpy as np
 from .fitting import FitResult, FitSettings, fit
 from .landmark_model import LandmarkModel
 from .parts import Part, PartFit, load_parts, refine_with_parts
+from .validator import VALIDATION_BOUNDARY, detection_success
 
 #: OpenFace's default fitting parameters for the CLNF model (FaceModelParameters::init).
 DEFAULT_SETTINGS = FitSettings(window_sizes=(11, 9, 7), sigma=1.5, reg_factor=25.0,
@@ -46,10 +47,6 @@ ROTATION_HYPOTHESES: Tuple[Tuple[float, float, float], ...] = (
     (0.0, 0.0, 0.0), (0.0, -0.5236, 0.0), (0.0, 0.5236, 0.0), (0.0, -0.96, 0.0),
     (0.0, 0.96, 0.0), (0.0, 0.0, 0.5236), (0.0, 0.0, -0.5236), (0.0, -1.57, 0.0),
     (0.0, 1.57, 0.0), (0.0, -1.22, 0.698), (0.0, 1.22, -0.698))
-
-#: OpenFace's validation boundary: a fit is a success when the validator's confidence
-#: exceeds it (FaceModelParameters::validation_boundary).
-VALIDATION_BOUNDARY = 0.725
 
 
 @dataclass
@@ -72,7 +69,8 @@ class FaceFit:
         The validator's confidence in [0, 1] that the landmarks sit on a face (None when
         not validated).
     success : bool
-        ``confidence > VALIDATION_BOUNDARY`` when validated, else ``fit_success``.
+        ``confidence > 0.725`` (the model's validation boundary) when validated, else
+        ``fit_success``.
     hypothesis : int
         Index of the winning start rotation.
     likelihoods : list of float
@@ -103,15 +101,16 @@ class FaceModel:
     main : LandmarkModel
     parts : sequence of Part
         Hierarchical part models, fitted in order after the main model.
-    validator : object, optional
-        Has ``confidence(image, landmarks, rotation) -> float``
-        (:class:`cyclnf.validator.Validator`).
+    validator : Validator, optional
+        :class:`cyclnf.validator.Validator` (or anything with its ``check``).
     """
 
     def __init__(self, main: LandmarkModel, parts: Sequence[Part] = (), validator=None):
         self.main = main
         self.parts = tuple(parts)
         self.validator = validator
+        #: A validated fit succeeds when the confidence exceeds this (OpenFace: 0.725).
+        self.validation_boundary = VALIDATION_BOUNDARY
 
     @property
     def pdm(self):
@@ -194,8 +193,8 @@ class FaceModel:
                        parts={p.name: p for p in part_fits}, fit_success=result.success,
                        success=result.success)
         if validate and self.validator is not None and result.success:
-            face.confidence = float(self.validator.confidence(image, landmarks, params[1:4]))
-            face.success = face.confidence > VALIDATION_BOUNDARY
+            face.confidence = float(self.validator.check(image, landmarks, params[1:4]))
+            face.success = detection_success(face.confidence, self.validation_boundary)
         return face
 
     # ------------------------------------------------------------------ from a box

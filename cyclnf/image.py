@@ -1,4 +1,5 @@
-"""Images in, OpenFace's 8-bit grayscale out (OpenFace's ConvertToGrayscale_8bit).
+"""Images in, OpenFace's 8-bit grayscale (OpenFace's ConvertToGrayscale_8bit) or 8-bit
+BGR (what OpenFace's image reader hands the MTCNN detector) out.
 
 Accepted images (NumPy arrays, OpenCV's channel order):
 
@@ -17,16 +18,12 @@ import cv2
 import numpy as np
 
 
-def to_gray_uint8(image) -> np.ndarray:
-    """The image as OpenFace's 8-bit grayscale.
-
-    Parameters
-    ----------
-    image : (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) ndarray
+def _eight_bit(image) -> np.ndarray:
+    """The image checked and converted to 8 bits, channels kept.
 
     Returns
     -------
-    (H, W) uint8 ndarray
+    (H, W), (H, W, 3) or (H, W, 4) uint8 ndarray
     """
     if not isinstance(image, np.ndarray):
         raise TypeError(f"image must be a NumPy array (as cv2.imread returns), "
@@ -39,11 +36,11 @@ def to_gray_uint8(image) -> np.ndarray:
     if image.shape[0] == 0 or image.shape[1] == 0:
         raise ValueError(f"image is empty (shape {image.shape})")
     if image.dtype == np.uint8:
-        eight_bit = image
-    elif image.dtype == np.uint16:
+        return image
+    if image.dtype == np.uint16:
         # Mat / 256 rounds to the nearest, then convertTo saturates 256 to 255.
-        eight_bit = np.minimum(np.rint(image / 256.0), 255).astype(np.uint8)
-    elif np.issubdtype(image.dtype, np.floating):
+        return np.minimum(np.rint(image / 256.0), 255).astype(np.uint8)
+    if np.issubdtype(image.dtype, np.floating):
         if not np.isfinite(image).all():
             raise ValueError("image contains NaN or infinite values")
         low, high = float(image.min()), float(image.max())
@@ -51,10 +48,42 @@ def to_gray_uint8(image) -> np.ndarray:
             raise ValueError(f"a float image must hold values in [0, 1] or [0, 255], "
                              f"got {low:g} .. {high:g}")
         scaled = image * 255.0 if high <= 1.0 else image
-        eight_bit = np.rint(scaled).astype(np.uint8)
-    else:
-        raise TypeError(f"image dtype must be uint8, uint16 or float, got {image.dtype}")
+        return np.rint(scaled).astype(np.uint8)
+    raise TypeError(f"image dtype must be uint8, uint16 or float, got {image.dtype}")
+
+
+def to_gray_uint8(image) -> np.ndarray:
+    """The image as OpenFace's 8-bit grayscale.
+
+    Parameters
+    ----------
+    image : (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) ndarray
+
+    Returns
+    -------
+    (H, W) uint8 ndarray
+    """
+    eight_bit = _eight_bit(image)
     if eight_bit.ndim == 2:
         return np.ascontiguousarray(eight_bit)
     code = cv2.COLOR_BGR2GRAY if eight_bit.shape[2] == 3 else cv2.COLOR_BGRA2GRAY
     return cv2.cvtColor(np.ascontiguousarray(eight_bit), code)
+
+
+def to_bgr_uint8(image) -> np.ndarray:
+    """The image as 8-bit BGR: grayscale repeated in three channels, alpha dropped.
+
+    Parameters
+    ----------
+    image : (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) ndarray
+
+    Returns
+    -------
+    (H, W, 3) uint8 ndarray
+    """
+    eight_bit = np.ascontiguousarray(_eight_bit(image))
+    if eight_bit.ndim == 2:
+        return cv2.cvtColor(eight_bit, cv2.COLOR_GRAY2BGR)
+    if eight_bit.shape[2] == 4:
+        return cv2.cvtColor(eight_bit, cv2.COLOR_BGRA2BGR)
+    return eight_bit

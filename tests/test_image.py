@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from cyclnf.image import to_gray_uint8
+from cyclnf.image import to_bgr_uint8, to_gray_uint8
 
 
 @pytest.fixture
@@ -43,3 +43,25 @@ def test_sixteen_bit_and_float(bgr):
 def test_bad_images_raise(bad, error):
     with pytest.raises(error):
         to_gray_uint8(bad)
+
+
+def test_bgr_from_every_accepted_form(bgr):
+    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    np.testing.assert_array_equal(to_bgr_uint8(bgr), bgr)
+    np.testing.assert_array_equal(to_bgr_uint8(bgr[::-1, ::2]), bgr[::-1, ::2])
+    np.testing.assert_array_equal(to_bgr_uint8(cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA)), bgr)
+    np.testing.assert_array_equal(to_bgr_uint8(gray), np.repeat(gray[:, :, None], 3, axis=2))
+    np.testing.assert_array_equal(to_bgr_uint8(gray[:, :, None]),
+                                  np.repeat(gray[:, :, None], 3, axis=2))
+    np.testing.assert_array_equal(to_bgr_uint8(bgr.astype(np.uint16) * 256), bgr)
+    np.testing.assert_array_equal(to_bgr_uint8(bgr / 255.0), bgr)
+    assert to_bgr_uint8(bgr).flags.c_contiguous
+
+
+@pytest.mark.parametrize("bad, error", [
+    (None, TypeError), (np.zeros((4, 4), np.int32), TypeError), (np.zeros((0, 4, 3), np.uint8), ValueError),
+    (np.zeros((4, 4, 2), np.uint8), ValueError), (np.full((4, 4, 3), np.nan), ValueError),
+])
+def test_bad_images_raise_for_bgr(bad, error):
+    with pytest.raises(error):
+        to_bgr_uint8(bad)

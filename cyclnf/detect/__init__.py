@@ -1,8 +1,8 @@
 """Face detectors: where the faces are, as boxes the landmark fit can start from.
 
 - :class:`HaarDetector`: OpenCV's Haar cascade (inside opencv-python; no download).
-- ``MTCNNDetector`` (:mod:`cyclnf.detect.mtcnn`): OpenFace's MTCNN on OpenFace's weights,
-  OpenFace's default detector.
+- :class:`MTCNNDetector`: OpenFace's MTCNN (OpenFace's default; its three networks are
+  model files).
 
 Every detector has ``detect(image) -> list[FaceDetection]``, largest face first.
 :func:`make_detector` builds one from a name, including pyclnf's names.
@@ -16,6 +16,7 @@ from typing import Optional
 
 from .base import FaceDetection, largest_first
 from .haar import HaarDetector
+from .mtcnn import MTCNNDetector
 
 log = logging.getLogger("cyclnf")
 
@@ -59,7 +60,6 @@ def make_detector(name, cache_dir: "Optional[os.PathLike[str] | str]" = None):
         return HaarDetector()
     if key in ("mtcnn", "pymtcnn"):
         from ..models import ModelsNotInstalledError
-        from .mtcnn import MTCNNDetector
         try:
             return MTCNNDetector.load(cache_dir)
         except ModelsNotInstalledError:
@@ -71,5 +71,5 @@ def make_detector(name, cache_dir: "Optional[os.PathLike[str] | str]" = None):
     raise ValueError(f"unknown detector {name!r}; use one of {sorted(DETECTOR_NAMES)} or None")
 
 
-__all__ = ["FaceDetection", "HaarDetector", "largest_first", "make_detector",
+__all__ = ["FaceDetection", "HaarDetector", "MTCNNDetector", "largest_first", "make_detector",
            "DETECTOR_NAMES"]

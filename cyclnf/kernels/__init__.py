@@ -21,7 +21,7 @@ from types import ModuleType
 from typing import Tuple
 
 ENV_KERNELS = "CYCLNF_KERNELS"
-KERNEL_NAMES: Tuple[str, ...] = ("pdm", "warp", "ccnf", "svr", "meanshift", "rlms")
+KERNEL_NAMES: Tuple[str, ...] = ("pdm", "warp", "ccnf", "svr", "meanshift", "rlms", "cnn")
 
 
 def _backend_from_environment() -> str:
@@ -59,6 +59,7 @@ ccnf = load("ccnf", BACKEND)
 svr = load("svr", BACKEND)
 meanshift = load("meanshift", BACKEND)
 rlms = load("rlms", BACKEND)
+cnn = load("cnn", BACKEND)
 
 
 def openmp_enabled() -> bool:
