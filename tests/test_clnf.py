@@ -32,7 +32,8 @@ PYCLNF_FIT = [("image", inspect.Parameter.empty), ("face_bbox", inspect.Paramete
 
 @pytest.fixture(scope="module")
 def clnf(models_root):
-    return CLNF()
+    """Calls are independent images here (tracking is tested in tests/test_tracking.py)."""
+    return CLNF(track=False)
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +151,7 @@ def test_svr_model_is_selectable(models_root, shared_data):
 
 def test_settings_can_be_changed_after_construction(models_root, lenna):
     image, face = lenna
-    clnf = CLNF()
+    clnf = CLNF(track=False)
     clnf.window_sizes = [11, 0, 0]
     assert [h["window"] for h in clnf.fit(image, face.bbox)[1]["iteration_history"]] == [11]
 
