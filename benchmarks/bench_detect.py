@@ -7,7 +7,7 @@ check per face. OpenFace C++ single-thread figures come from
 ../shared/reference/openface_cpp/README.md (MTCNN: 8.6 ms at 150 x 225, 200 ms at
 1920 x 1080).
 
-    OPENFACE_MODELS_DIR=../shared/openface-models python benchmarks/bench_detect.py
+    python benchmarks/bench_detect.py
 """
 
 from __future__ import annotations
@@ -19,16 +19,10 @@ import sys
 import time
 from pathlib import Path
 
-# One thread everywhere (BLAS included), before NumPy loads.
-for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[variable] = "1"
+from common import SHARED, median_seconds  # noqa: E402  (one thread, ../shared)
 
 import cv2  # noqa: E402
 
-cv2.setNumThreads(1)
-
-SHARED = Path(os.environ.get("CYCLNF_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from reference import IMAGE_FILES, reference_faces  # noqa: E402
 
 #: OpenFace C++ MTCNN, single thread, from the reference README: image -> ms.
@@ -36,13 +30,7 @@ OPENFACE_MTCNN_MS = {"takeo": 8.6, "breakingbad": 200.0}
 
 
 def median_ms(function, argument, repeat: int) -> float:
-    function(argument)                                   # warm-up
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function(argument)
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
+    return 1000 * median_seconds(lambda: function(argument), repeat)
 
 
 def images():

@@ -1,13 +1,19 @@
 """Fit from a face box, per image: compiled kernels against their NumPy twins, one thread.
 
 For each human-annotated face in ../shared/data/images_gt, fit from the box OpenFace C++
-was given (../shared/reference/openface_cpp, gtbbox_default) and report the median time
-of CLNF.fit (image conversion included) with the compiled kernels and with the NumPy
-twins, measured in the same run (the twins in a child process: the kernels are chosen
-per process). Then a per-stage breakdown of one compiled fit: warping the areas of
-interest, the response maps, and NU-RLMS (mean-shift and Gauss-Newton updates).
+was given (../shared/reference/openface_cpp, gtbbox_default) and report median times with
+the compiled kernels and with the NumPy twins, measured in the same run (the twins in a
+child process: the kernels are chosen per process):
 
-    OPENFACE_MODELS_DIR=../shared/openface-models python benchmarks/bench_fit.py
+- main model: the coarse-to-fine CLNF fit alone (cyclnf.fitting.fit);
+- full: CLNF.fit as OpenFace's FaceLandmarkImg does it from a box (image conversion, main
+  model, eye and inner-face parts, validator, head pose): the row to hold against OpenFace
+  C++'s 15-22 ms.
+
+Then a per-stage breakdown of one compiled main-model fit: warping the areas of interest,
+the response maps, and NU-RLMS (mean-shift and Gauss-Newton updates).
+
+    python benchmarks/bench_fit.py
 """
 
 from __future__ import annotations
@@ -21,15 +27,11 @@ import sys
 import time
 from pathlib import Path
 
-# One thread everywhere, the twins' BLAS included, before NumPy loads.
-for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[variable] = "1"
+from common import SHARED, median_seconds  # noqa: E402  (one thread, ../shared)
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-SHARED = Path(os.environ.get("CYCLNF_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from reference import reference_faces  # noqa: E402
 
 HUMAN_ANNOTATED = ("lfpw_trainset_image_0001", "lfpw_trainset_image_0002", "breakingbad",
@@ -41,19 +43,19 @@ def faces():
 
 
 def time_fits(repeat: int) -> dict:
-    """Median seconds of CLNF.fit per face, with this process's kernels."""
+    """Median seconds per face of the main-model fit and of CLNF.fit, this process's kernels."""
     from cyclnf import CLNF
-    clnf = CLNF()
-    out = {}
+    from cyclnf.fitting import fit
+    from cyclnf.image import to_gray_uint8
+    clnf = CLNF(track=False, detector=None)              # every call from the box
+    out = {"main": {}, "full": {}}
     for face in faces():
         image = cv2.imread(str(face.image_path(SHARED / "data")))
-        clnf.fit(image, face.bbox)                     # first call: Sigma and KDE tables
-        times = []
-        for _ in range(repeat):
-            start = time.perf_counter()
-            clnf.fit(image, face.bbox)
-            times.append(time.perf_counter() - start)
-        out[face.image] = statistics.median(times)
+        gray = to_gray_uint8(image)
+        start = clnf.pdm.params_from_bbox(face.bbox)
+        # (The first call builds the Sigma and KDE tables; median_seconds warms up.)
+        out["main"][face.image] = median_seconds(lambda: fit(clnf.model, gray, start), repeat)
+        out["full"][face.image] = median_seconds(lambda: clnf.fit(image, face.bbox), repeat)
     return out
 
 
@@ -137,16 +139,20 @@ def main() -> None:
                             str(args.twin_repeat)], capture_output=True, text=True,
                            env={**os.environ, "CYCLNF_KERNELS": "numpy"}, check=True)
     twins = json.loads(child.stdout.strip().splitlines()[-1])
-    print(f"CLNF.fit from the reference box, one thread (AVX2 path: "
-          f"{kernels.ccnf.uses_avx2()}), median ms per image:")
-    print(f"  {'image':28s} {'compiled':>9s} {'NumPy twins':>12s} {'ratio':>7s}")
-    for name in compiled:
-        print(f"  {name:28s} {compiled[name] * 1e3:9.2f} {twins[name] * 1e3:12.1f} "
-              f"{twins[name] / compiled[name]:6.1f}x")
-    c, t = statistics.median(compiled.values()), statistics.median(twins.values())
-    print(f"  {'median':28s} {c * 1e3:9.2f} {t * 1e3:12.1f} {t / c:6.1f}x")
-    print("  (OpenFace C++ 2.2, one thread, same kind of machine: 15-22 ms per face for the "
-          "fit with its part models, validator and pose; ../shared/reference/openface_cpp)")
+    titles = {"main": "main-model fit (cyclnf.fitting.fit)",
+              "full": "CLNF.fit: main model, parts, validator, pose (OpenFace C++: 15-22 ms)"}
+    for kind, title in titles.items():
+        print(f"{title}, from the reference box, one thread (AVX2 path: "
+              f"{kernels.ccnf.uses_avx2()}), median ms per image:")
+        print(f"  {'image':28s} {'compiled':>9s} {'NumPy twins':>12s} {'ratio':>7s}")
+        ours, theirs = compiled[kind], twins[kind]
+        for name in ours:
+            print(f"  {name:28s} {ours[name] * 1e3:9.2f} {theirs[name] * 1e3:12.1f} "
+                  f"{theirs[name] / ours[name]:6.1f}x")
+        c, t = statistics.median(ours.values()), statistics.median(theirs.values())
+        print(f"  {'median':28s} {c * 1e3:9.2f} {t * 1e3:12.1f} {t / c:6.1f}x\n")
+    print("(OpenFace C++ 2.2, one thread, same kind of machine: 15-22 ms per face for the "
+          "full fit; ../shared/reference/openface_cpp/README.md)")
     print("\nstages of one compiled fit (lfpw_trainset_image_0002), median ms:")
     for stage, ms in stage_breakdown(args.repeat).items():
         print(f"  {stage:28s} {ms:7.3f}")

