@@ -100,7 +100,8 @@ def cmd_dist(sdist: Path, wheel: Path, repaired: bool) -> None:
     needed += [f"src/{k}.pyx" for k in kernels] + [f"cyclnf/kernels/{k}.pyi" for k in kernels]
     for name in needed:
         check(name in members, f"sdist lacks {name}")
-    stray = [n for n in members if n.startswith(("build/", ".ci/", ".github/", "scripts/"))
+    stray = [n for n in members if n.startswith(("build/", ".ci/", ".github/", "scripts/",
+                                                 "samples/"))
              or "__pycache__" in n or n.endswith((".so", ".pyd", ".whl"))]
     check(not stray, f"sdist carries build products or CI files: {stray[:10]}")
     check(not forbidden_models(members), f"sdist has OpenFace files: {forbidden_models(members)}")
