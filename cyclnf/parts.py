@@ -162,7 +162,8 @@ def fit_part(part: Part, image: np.ndarray, main_landmarks: np.ndarray, main_sca
 
 
 def refine_with_parts(pdm: PDM, parts: Sequence[Part], image: np.ndarray, params: np.ndarray,
-                      n_threads: int = 1) -> Tuple[np.ndarray, np.ndarray, List[PartFit]]:
+                      n_threads: int = 1, reported: Sequence[str] = EYE_PARTS
+                      ) -> Tuple[np.ndarray, np.ndarray, List[PartFit]]:
     """OpenFace's hierarchical refinement of a main-model fit.
 
     Parameters
@@ -173,6 +174,10 @@ def refine_with_parts(pdm: PDM, parts: Sequence[Part], image: np.ndarray, params
     image : (H, W) uint8 ndarray
     params : (n_params,) ndarray
         The main model's fitted parameters.
+    reported : sequence of str
+        Parts placed on the main landmarks even when the face is too small to fit them,
+        because their landmarks are reported (OpenFace's 56 eye landmarks). The others are
+        then skipped: OpenFace places them too, but nothing uses the result.
 
     Returns
     -------
@@ -180,15 +185,18 @@ def refine_with_parts(pdm: PDM, parts: Sequence[Part], image: np.ndarray, params
         The main parameters, refitted to the merged landmarks if any part was fitted.
     landmarks : (n_main, 2) ndarray
     part_fits : list of PartFit
-        One per part, in order.
+        One per part fitted or reported, in order.
     """
     landmarks = pdm.landmarks_2d(params)
-    part_fits = [fit_part(part, image, landmarks, float(params[0]), n_threads)
-                 for part in parts]
+    scale = float(params[0])
+    part_fits = [fit_part(part, image, landmarks, scale, n_threads) for part in parts
+                 if scale > part.min_main_scale or part.name in reported]
     if not any(f.fitted for f in part_fits):
         return params, landmarks, part_fits
     merged = landmarks.copy()
-    for part, part_fit in zip(parts, part_fits):
+    by_name = {part.name: part for part in parts}
+    for part_fit in part_fits:
+        part = by_name[part_fit.name]
         merged[part.main_indices] = part_fit.landmarks[part.part_indices]
     # OpenFace refits from scratch (zero rotation, the merged points' box).
     params = pdm.params_from_landmarks(merged)

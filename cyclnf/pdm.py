@@ -332,49 +332,16 @@ class PDM:
 
 def _fit_to_points(pdm: PDM, points: np.ndarray, mask: np.ndarray,
                    euler: np.ndarray) -> np.ndarray:
-    """OpenFace's PDM::CalcParams loop on the visible points (see params_from_landmarks)."""
-    target = points[mask].reshape(-1)
-    rows = np.repeat(mask, 2)
-    m = pdm.n_modes
-
+    """OpenFace's PDM::CalcParams on the visible points (see params_from_landmarks)."""
+    target = np.ascontiguousarray(points[mask])
+    mean = np.ascontiguousarray(pdm.mean_3d[mask])
+    basis = np.ascontiguousarray(pdm.basis_3d[mask])
     # Start: the box of the mean shape's visible points (unrotated, scale 1) stretched
-    # over the box of the given points.
-    lo, hi = points[mask].min(axis=0), points[mask].max(axis=0)
-    mean_2d = pdm.shape_3d()[mask, :2]
-    model_extent = mean_2d.max(axis=0) - mean_2d.min(axis=0)
+    # over the box of the given points, centred on it, with the given rotation.
+    lo, hi = target.min(axis=0), target.max(axis=0)
+    model_extent = mean[:, :2].max(axis=0) - mean[:, :2].min(axis=0)
     scale = float(np.mean((hi - lo) / model_extent))
-    params = np.concatenate([[scale], euler, (lo + hi) / 2.0, np.zeros(m)])
-
-    regularisation = np.zeros(pdm.n_params)
-    regularisation[6:] = 1.0 / pdm.eigen_values
-    shape3d = pdm.shape_3d(params[6:])
-
-    def residual_norm(params: np.ndarray, shape3d: np.ndarray) -> float:
-        projected = np.empty((pdm.n_points, 2))
-        _kernels.project(shape3d, params[:6], projected)
-        return float(np.linalg.norm(target - projected[mask].reshape(-1)))
-
-    error = residual_norm(params, shape3d)
-    not_improved = 0
-    J = np.empty((2 * pdm.n_points, pdm.n_params))
-    for _ in range(1000):
-        shape3d = pdm.shape_3d(params[6:])
-        projected = np.empty((pdm.n_points, 2))
-        _kernels.project(shape3d, params[:6], projected)
-        residual = target - projected[mask].reshape(-1)
-        _kernels.jacobian(shape3d, pdm.basis_3d, params[:6], J)
-        Jv = J[rows]
-        gradient = Jv.T @ residual
-        gradient[6:] -= regularisation[6:] * params[6:]
-        hessian = Jv.T @ Jv + np.diag(regularisation)
-        step = 0.75 * np.linalg.solve(hessian, gradient)
-        params = pdm.update(params, step)
-        # OpenFace measures the new error with the new pose but the shape from before the
-        # step; kept so that the iteration count, and so the result, match OpenFace.
-        new_error = residual_norm(params, shape3d)
-        if 0.999 * error < new_error:
-            not_improved += 1
-            if not_improved == 3:
-                break
-        error = new_error
+    start = np.concatenate([[scale], euler, (lo + hi) / 2.0, np.zeros(pdm.n_modes)])
+    params = np.empty(pdm.n_params)
+    _kernels.calc_params(mean, basis, pdm.eigen_values, target, start, params)
     return params

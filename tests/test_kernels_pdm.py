@@ -95,3 +95,39 @@ def test_compiled_refuses_wrong_dtype_instead_of_reading_garbage():
         compiled.shape_3d(mean.astype(np.float32), basis, local, np.empty((68, 3)))
     with pytest.raises(ValueError):
         compiled.shape_3d(np.asfortranarray(mean), basis, local, np.empty((68, 3)))
+
+
+@pytest.mark.parametrize("n_visible", [68, 20, 6])
+def test_calc_params_matches_twin_and_recovers_a_shape(n_visible):
+    """CalcParams on points a known shape projects to: the kernel equals its twin (the
+    loop may take a step more or less on a borderline 0.1% test, so the parameters are
+    held to 1e-6 of their size) and both reproduce the points."""
+    mean, basis, _, _ = inputs(n=n_visible, m=10, seed=n_visible)
+    eigen = np.linspace(50.0, 1.0, 10)
+    local = np.random.default_rng(1).normal(size=10) * np.sqrt(eigen)
+    glob = np.array([1.3, 0.1, -0.2, 0.05, 200.0, 150.0])
+    shape = np.empty((n_visible, 3))
+    compiled.shape_3d(mean, basis, local, shape)
+    target = np.empty((n_visible, 2))
+    compiled.project(shape, glob, target)
+    start = np.r_[1.0, 0.0, 0.0, 0.0, target.mean(axis=0), np.zeros(10)]
+    ours, theirs = np.empty(16), np.empty(16)
+    steps = compiled.calc_params(mean, basis, eigen, target, start, ours)
+    twin_steps = twin.calc_params(mean, basis, eigen, target, start, theirs)
+    assert abs(steps - twin_steps) <= 1 and 3 <= steps <= 1000
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-6)
+    fitted = np.empty((n_visible, 2))
+    compiled.shape_3d(mean, basis, ours[6:], shape)
+    compiled.project(shape, ours[:6], fitted)
+    assert np.abs(fitted - target).max() < 0.05 * np.ptp(target)
+
+
+def test_calc_params_refuses_bad_input():
+    mean, basis, _, _ = inputs(n=10, m=4)
+    good = dict(mean=mean, basis=basis, eigen_values=np.ones(4), target=np.zeros((10, 2)),
+                start=np.r_[1.0, np.zeros(9)], out=np.empty(10))
+    for kernels in (compiled, twin):
+        for name, bad in (("target", np.zeros((9, 2))), ("eigen_values", -np.ones(4)),
+                          ("start", np.zeros(9)), ("out", np.empty(11))):
+            with pytest.raises(ValueError):
+                kernels.calc_params(**{**good, name: bad})

@@ -77,9 +77,11 @@ def test_small_faces_only_place_the_parts(model, parts):
     landmarks = model.pdm.landmarks_2d(params)
     same_params, same_landmarks, part_fits = refine_with_parts(model.pdm, parts, image, params)
     np.testing.assert_array_equal(same_landmarks, landmarks)
+    # Only the eyes are placed (their 56 landmarks are reported); the inner face is not.
+    assert [p.name for p in part_fits] == ["left_eye_28", "right_eye_28"]
     assert not any(p.fitted for p in part_fits)
     # The eye PDM placed on the main eye points lands near them.
-    left = part_fits[1]
+    left = part_fits[0]
     err = np.linalg.norm(left.landmarks[parts[1].part_indices] - landmarks[36:42], axis=1)
     assert err.max() < 1.0
 

@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 from cyclnf import models
-from cyclnf.paw import remap_bilinear, sampling_maps, warp, warp_coefficients
+from cyclnf.kernels.numpy_paw import _remap_bilinear as remap_bilinear
+from cyclnf.kernels.numpy_paw import _sampling_maps as sampling_maps
+from cyclnf.paw import warp, warp_coefficients
 
 VALIDATOR = "lib/local/LandmarkDetector/model/detection_validation/validator_cnn_68.txt"
 

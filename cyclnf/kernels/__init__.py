@@ -21,7 +21,8 @@ from types import ModuleType
 from typing import Tuple
 
 ENV_KERNELS = "CYCLNF_KERNELS"
-KERNEL_NAMES: Tuple[str, ...] = ("pdm", "warp", "ccnf", "svr", "meanshift", "rlms", "cnn")
+KERNEL_NAMES: Tuple[str, ...] = ("pdm", "warp", "ccnf", "svr", "meanshift", "rlms", "cnn",
+                                 "paw")
 
 
 def _backend_from_environment() -> str:
@@ -60,6 +61,7 @@ svr = load("svr", BACKEND)
 meanshift = load("meanshift", BACKEND)
 rlms = load("rlms", BACKEND)
 cnn = load("cnn", BACKEND)
+paw = load("paw", BACKEND)
 
 
 def openmp_enabled() -> bool:
