@@ -111,11 +111,18 @@ def _network(r: BinaryReader, codes: Dict[int, int], what: str) -> Network:
             n_in = r.count(f"{name} input maps", 1, 100_000)
             n_kernels = r.count(f"{name} kernels", 1, 100_000)
             bias = r.array("<f4", n_kernels, f"{name} biases")
-            kernels = [_float_matrix(r, f"{name} kernel {j}") for j in range(n_in * n_kernels)]
-            if len({k.shape for k in kernels}) != 1:
-                raise r.fail(f"{name} kernels differ in size")
+            at = r.pos
+            kernels = r.matrices(n_in * n_kernels, f"{name} kernel")
+            if kernels.dtype.kind != "f":
+                raise r.fail(f"{name} kernels must hold floating-point numbers, not "
+                             f"{kernels.dtype}", at)
+            with np.errstate(over="ignore"):
+                kernels = kernels.astype(np.float32)
+            if not np.isfinite(kernels).all():
+                raise r.fail(f"{name} kernels hold values too large for single precision; "
+                             "the file is corrupt", at)
             # Stored input-major: [input 0: kernel 0..K-1], [input 1: ...] -> (K, I, kh, kw).
-            stacked = np.array(kernels).reshape(n_in, n_kernels, *kernels[0].shape)
+            stacked = kernels.reshape(n_in, n_kernels, *kernels.shape[1:])
             params = {"kernels": np.ascontiguousarray(stacked.transpose(1, 0, 2, 3)),
                       "bias": bias}
         elif kind == MAX_POOL:

@@ -12,7 +12,9 @@ and where, never an IndexError, a MemoryError or a silently wrong array.
 
 from __future__ import annotations
 
+import math
 import os
+import struct
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -25,6 +27,8 @@ OPENCV_DEPTHS: Dict[int, np.dtype] = {
     0: np.dtype("<u1"), 1: np.dtype("<i1"), 2: np.dtype("<u2"), 3: np.dtype("<i2"),
     4: np.dtype("<i4"), 5: np.dtype("<f4"), 6: np.dtype("<f8"),
 }
+
+_INT32, _FLOAT32, _FLOAT64 = struct.Struct("<i"), struct.Struct("<f"), struct.Struct("<d")
 
 #: Refuse a matrix larger than this many values: no OpenFace model comes close, and a
 #: corrupt header must not make cyclnf allocate gigabytes.
@@ -78,14 +82,23 @@ class BinaryReader:
                             "corrupt", at)
         return values
 
+    def _scalar(self, layout: struct.Struct, what: str) -> float:
+        """One value (``struct`` is far quicker than NumPy for single numbers)."""
+        at = self.pos
+        value = layout.unpack(self.take(layout.size, what))[0]
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.fail(f"{what} holds non-finite values (NaN or infinity); the file is "
+                            "corrupt", at)
+        return value
+
     def int32(self, what: str) -> int:
-        return int(self.array("<i4", 1, what)[0])
+        return self._scalar(_INT32, what)
 
     def float32(self, what: str) -> float:
-        return float(self.array("<f4", 1, what)[0])
+        return self._scalar(_FLOAT32, what)
 
     def float64(self, what: str) -> float:
-        return float(self.array("<f8", 1, what)[0])
+        return self._scalar(_FLOAT64, what)
 
     def marker(self, expected: int, what: str) -> None:
         """An int32 that must equal ``expected`` (OpenFace's sanity markers)."""
@@ -120,6 +133,41 @@ class BinaryReader:
         if dtype is not None and found != np.dtype(dtype).newbyteorder("<"):
             raise self.fail(f"{what} holds {found}, expected {np.dtype(dtype)}", at)
         return self.array(found, rows * cols, what).reshape(rows, cols)
+
+    def matrices(self, count: int, what: str, dtype=None) -> np.ndarray:
+        """``count`` consecutive matrices of one shape and type, read in one go.
+
+        Returns
+        -------
+        (count, rows, cols) ndarray
+
+        Raises
+        ------
+        ModelFormatError
+            A matrix's header differs from the first's, or the file ends.
+        """
+        if count < 1:
+            raise self.fail(f"{what}: {count} matrices")
+        first = self.matrix(f"{what} 0", dtype)
+        if count == 1:
+            return first[None]
+        rows, cols = first.shape
+        code = next(c for c, t in OPENCV_DEPTHS.items() if t == first.dtype)
+        record = 12 + first.nbytes
+        at = self.pos
+        block = np.frombuffer(self.take((count - 1) * record, f"{what} 1..{count - 1}"),
+                              np.uint8).reshape(count - 1, record)
+        headers = block[:, :12].copy().view("<i4")
+        differ = np.flatnonzero((headers != [rows, cols, code]).any(axis=1))
+        if differ.size:
+            i = int(differ[0])
+            raise self.fail(f"{what} {i + 1} differs in shape or type from {what} 0 "
+                            f"({rows} x {cols}, type {code})", at + i * record)
+        data = block[:, 12:].copy().view(first.dtype).reshape(count - 1, rows, cols)
+        if data.dtype.kind == "f" and not np.isfinite(data).all():
+            raise self.fail(f"{what} holds non-finite values (NaN or infinity); the file is "
+                            "corrupt", at)
+        return np.concatenate([first[None], data])
 
     def expect_end(self) -> None:
         """Raise if bytes are left over (the file is not what the reader took it for)."""
@@ -214,6 +262,41 @@ class TextReader:
             raise self.fail(f"{what} has an invalid header (rows {rows}, columns {cols}, "
                             f"type {code})")
         return self.numbers(rows * cols, what, dtype).reshape(rows, cols)
+
+    def matrices(self, count: int, what: str, dtype=None) -> np.ndarray:
+        """``count`` consecutive matrices of one shape and type, read in one go.
+
+        Returns
+        -------
+        (count, rows, cols) ndarray
+
+        Raises
+        ------
+        ModelFormatError
+            A matrix's header differs from the first's, or the file ends.
+        """
+        if count < 1:
+            raise self.fail(f"{what}: {count} matrices")
+        first = self.matrix(f"{what} 0", dtype)
+        if count == 1:
+            return first[None]
+        rows, cols = first.shape
+        code = next(c for c, t in OPENCV_DEPTHS.items() if t == first.dtype)
+        record = 12 + first.nbytes
+        at = self.pos
+        block = np.frombuffer(self.take((count - 1) * record, f"{what} 1..{count - 1}"),
+                              np.uint8).reshape(count - 1, record)
+        headers = block[:, :12].copy().view("<i4")
+        differ = np.flatnonzero((headers != [rows, cols, code]).any(axis=1))
+        if differ.size:
+            i = int(differ[0])
+            raise self.fail(f"{what} {i + 1} differs in shape or type from {what} 0 "
+                            f"({rows} x {cols}, type {code})", at + i * record)
+        data = block[:, 12:].copy().view(first.dtype).reshape(count - 1, rows, cols)
+        if data.dtype.kind == "f" and not np.isfinite(data).all():
+            raise self.fail(f"{what} holds non-finite values (NaN or infinity); the file is "
+                            "corrupt", at)
+        return np.concatenate([first[None], data])
 
     def expect_end(self) -> None:
         if self.remaining:
