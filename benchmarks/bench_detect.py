@@ -13,11 +13,8 @@ check per face. OpenFace C++ single-thread figures come from
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
 from common import SHARED, median_seconds  # noqa: E402  (one thread, ../shared)
 

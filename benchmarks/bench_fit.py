@@ -25,7 +25,6 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from common import SHARED, median_seconds  # noqa: E402  (one thread, ../shared)
 

@@ -18,7 +18,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 from common import SHARED, median_seconds  # noqa: E402  (one thread, ../shared)
 

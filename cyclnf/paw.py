@@ -18,7 +18,6 @@ result does not depend on the installed OpenCV. Steps 2 and 3 are the compiled k
 
 from __future__ import annotations
 
-from typing import Tuple
 
 import numpy as np
 

@@ -284,3 +284,33 @@ def test_matrix_headers_that_would_allocate_gigabytes_are_refused(tmp_path):
     with pytest.raises(ModelFormatError, match="'two' is not a number") as err:
         TextReader(word).matrix("m")
     assert err.value.offset == 2          # reported at its line
+
+
+def test_runs_of_matrices_are_read_in_one_go_and_checked(tmp_path):
+    """BinaryReader.matrices (MTCNN's and the validator's kernels): the same arrays as one
+    matrix at a time; a header that differs, a short file or NaN is refused."""
+    import struct
+
+    from cyclnf.models.formats.stream import BinaryReader
+
+    def encoded(shapes, values=None):
+        out = b""
+        for i, (rows, cols) in enumerate(shapes):
+            data = np.arange(rows * cols, dtype="<f4") + i if values is None else values
+            out += struct.pack("<3i", rows, cols, 5) + np.asarray(data, "<f4").tobytes()
+        return out
+
+    path = tmp_path / "m.bin"
+    path.write_bytes(encoded([(2, 3)] * 5))
+    stacked = BinaryReader(path).matrices(5, "kernel")
+    one_by_one = BinaryReader(path)
+    np.testing.assert_array_equal(stacked, [one_by_one.matrix("k") for _ in range(5)])
+    path.write_bytes(encoded([(2, 3)] * 3 + [(3, 2)]))
+    with pytest.raises(ModelFormatError, match="kernel 3 differs"):
+        BinaryReader(path).matrices(4, "kernel")
+    path.write_bytes(encoded([(2, 3)] * 3)[:-4])
+    with pytest.raises(ModelFormatError, match="file ends"):
+        BinaryReader(path).matrices(3, "kernel")
+    path.write_bytes(encoded([(1, 2)] * 2, values=[1.0, np.nan]))
+    with pytest.raises(ModelFormatError, match="non-finite"):
+        BinaryReader(path).matrices(2, "kernel")

@@ -2,13 +2,12 @@
 
 import shutil
 import sys
-from pathlib import Path
 
 import pytest
 
 from cyclnf import PDM
 from cyclnf.models import (ModelFormatError, ModelsNotInstalledError, load_file, manifest,
-                           models_root, require, store)
+                           models_root, require)
 
 PDM_PATH = "lib/local/LandmarkDetector/model/pdms/In-the-wild_aligned_PDM_68.txt"
 

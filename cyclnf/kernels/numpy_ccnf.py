@@ -8,7 +8,7 @@ import numpy as np
 def responses(areas: np.ndarray, weights: np.ndarray, alpha2: np.ndarray, sigmas: np.ndarray,
               patch_height: int, patch_width: int, out: np.ndarray, n_threads: int = 1) -> None:
     """CCNF response maps of n landmarks, float32 like OpenFace."""
-    n, A = areas.shape[0], areas.shape[1]
+    n = areas.shape[0]
     w = out.shape[1]
     T = patch_height * patch_width
     if patch_height <= 0 or patch_width <= 0:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import errno
-import hashlib
 import os
 import sys
 import time

@@ -263,41 +263,6 @@ class TextReader:
                             f"type {code})")
         return self.numbers(rows * cols, what, dtype).reshape(rows, cols)
 
-    def matrices(self, count: int, what: str, dtype=None) -> np.ndarray:
-        """``count`` consecutive matrices of one shape and type, read in one go.
-
-        Returns
-        -------
-        (count, rows, cols) ndarray
-
-        Raises
-        ------
-        ModelFormatError
-            A matrix's header differs from the first's, or the file ends.
-        """
-        if count < 1:
-            raise self.fail(f"{what}: {count} matrices")
-        first = self.matrix(f"{what} 0", dtype)
-        if count == 1:
-            return first[None]
-        rows, cols = first.shape
-        code = next(c for c, t in OPENCV_DEPTHS.items() if t == first.dtype)
-        record = 12 + first.nbytes
-        at = self.pos
-        block = np.frombuffer(self.take((count - 1) * record, f"{what} 1..{count - 1}"),
-                              np.uint8).reshape(count - 1, record)
-        headers = block[:, :12].copy().view("<i4")
-        differ = np.flatnonzero((headers != [rows, cols, code]).any(axis=1))
-        if differ.size:
-            i = int(differ[0])
-            raise self.fail(f"{what} {i + 1} differs in shape or type from {what} 0 "
-                            f"({rows} x {cols}, type {code})", at + i * record)
-        data = block[:, 12:].copy().view(first.dtype).reshape(count - 1, rows, cols)
-        if data.dtype.kind == "f" and not np.isfinite(data).all():
-            raise self.fail(f"{what} holds non-finite values (NaN or infinity); the file is "
-                            "corrupt", at)
-        return np.concatenate([first[None], data])
-
     def expect_end(self) -> None:
         if self.remaining:
             raise self.fail(f"unexpected text after the end of the data: {self.words[self.pos]!r}")
