@@ -172,7 +172,8 @@ def _write_atomically(target: Path, write: Callable[[Path], None]) -> None:
 
 def process_video(source: "os.PathLike[str] | str", output: "os.PathLike[str] | str",
                   config: BatchConfig = BatchConfig(),
-                  overlay_path: "Optional[os.PathLike[str] | str]" = None) -> dict:
+                  overlay_path: "Optional[os.PathLike[str] | str]" = None,
+                  progress: Optional[bool] = False) -> dict:
     """Track one video into an OpenFace-style CSV, written atomically.
 
     Parameters
@@ -183,6 +184,8 @@ def process_video(source: "os.PathLike[str] | str", output: "os.PathLike[str] | 
     overlay_path : path, optional
         Where to write the video with the landmarks drawn (default, with
         ``config.overlay``: ``<output>.overlay.mp4``).
+    progress : bool, optional
+        A progress bar over the frames (None: when standard error is a terminal).
 
     Returns
     -------
@@ -211,8 +214,10 @@ def process_video(source: "os.PathLike[str] | str", output: "os.PathLike[str] | 
         with VideoReader(source) as reader, open(csv_path, "w", newline="") as f:
             writer = OpenFaceCSVWriter(f, eye_landmarks=bool(clnf.use_eye_refinement))
             overlay = None
+            bar = progress_bar(reader.frame_count, progress, "frame", source.name)
             try:
                 for frame, landmarks, info in clnf.track_frames(reader):
+                    bar.update(1)
                     writer.write(landmarks, info, frame.index + 1, frame.timestamp)
                     record["success_frames"] += bool(info.get("success"))
                     if overlay_temporary is not None:
@@ -222,6 +227,7 @@ def process_video(source: "os.PathLike[str] | str", output: "os.PathLike[str] | 
                         overlay.write(frame.image if landmarks is None else draw_landmarks(
                             frame.image, landmarks, bool(info.get("success"))))
             finally:
+                bar.close()
                 if overlay is not None:
                     overlay.release()
             record["frames"] = writer.rows
@@ -284,11 +290,13 @@ def remove_partial_outputs(out_dir: Path) -> int:
 
 # ---------------------------------------------------------------------------- the batch
 
-def _progress(total: int, enabled: Optional[bool]):
-    """A tqdm bar on a terminal, nothing otherwise."""
+def progress_bar(total: int, enabled: Optional[bool], unit: str = "video", description: str = ""):
+    """A tqdm progress bar on standard error when it is a terminal (``enabled=None``), or
+    as asked; a disabled bar costs nothing."""
     from tqdm import tqdm
     disable = (not sys.stderr.isatty()) if enabled is None else not enabled
-    return tqdm(total=total, unit="video", disable=disable, dynamic_ncols=True)
+    return tqdm(total=total or None, unit=unit, desc=description or None, disable=disable,
+                dynamic_ncols=True, leave=False)
 
 
 def _in_process(jobs: List[VideoJob], config: BatchConfig) -> Iterable[dict]:
@@ -383,7 +391,7 @@ def run_batch(archive_dir: "os.PathLike[str] | str", out_dir: "os.PathLike[str] 
     else:
         results = _in_process(todo, config)
     relative = {str(job.source): job.relative for job in todo}
-    with _progress(len(todo), progress) as bar:
+    with progress_bar(len(todo), progress) as bar:
         for record in results:
             record["video"] = relative.get(record["source"], record["source"])
             record["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")

@@ -141,9 +141,12 @@ def _run_image(args) -> int:
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     clnf = CLNF(track=False, **_clnf_kwargs(args))
+    from .batch import progress_bar
     failed = faces = 0
     started = time.perf_counter()
+    bar = progress_bar(len(args.paths), False if args.quiet else None, "image")
     for name in args.paths:
+        bar.update(1)
         path = Path(name)
         image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED) if path.is_file() else None
         if image is None:
@@ -173,6 +176,7 @@ def _run_image(args) -> int:
         faces += len(results)
         if not results:
             _say(args, f"no face found in {path}")
+    bar.close()
     _say(args, f"{len(args.paths) - failed} images done, {failed} failed; {faces} faces "
                f"in {time.perf_counter() - started:.1f} s")
     return 1 if failed else 0
@@ -183,7 +187,7 @@ def _run_video(args) -> int:
 
     output = Path(args.output)
     record = process_video(args.path, output, BatchConfig.make(**_clnf_kwargs(args)),
-                           overlay_path=args.overlay)
+                           overlay_path=args.overlay, progress=False if args.quiet else None)
     if record["status"] != "done":
         _say(args, f"failed: {args.path}: {record['reason']}")
         return 1

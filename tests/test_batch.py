@@ -152,3 +152,11 @@ def test_process_video_reports_instead_of_raising(tmp_path, shared_data):
 def test_bad_worker_counts_are_refused(tmp_path, shared_data):
     with pytest.raises(ValueError, match="workers"):
         run_batch(tmp_path, tmp_path / "out", CONFIG, workers=0)
+
+
+def test_progress_bars_show_when_asked_and_stay_quiet_otherwise(tmp_path, shared_data, capsys):
+    process_video(GRID[0], tmp_path / "a.csv", CONFIG, progress=True)
+    assert "frame" in capsys.readouterr().err
+    process_video(GRID[0], tmp_path / "b.csv", CONFIG)             # default: no bar
+    run_batch(_archive(tmp_path / "archive", GRID[:1]), tmp_path / "out", CONFIG)
+    assert capsys.readouterr().err == ""                            # not a terminal here
