@@ -279,7 +279,13 @@ class CLNF:
         self.model_dir = _models_base(model_dir)
         # Name every missing file at once (model, parts, validator), not the first one.
         from .models import manifest, require
-        require(manifest().model(model).files(), self.model_dir)
+        try:
+            spec = manifest().model(model)
+        except KeyError:
+            raise ValueError(f"unknown model {model!r}; use one of "
+                             f"{sorted(n for n in manifest().models if manifest().model(n).parts)}"
+                             ) from None
+        require(spec.files(), self.model_dir)
         main = LandmarkModel.load(model, self.model_dir)
         self.face_model = FaceModel(main, load_parts(model, None, self.model_dir))
         self.model = main

@@ -192,6 +192,12 @@ def test_other_bad_input_raises(clnf, lenna):
         CLNF(n_threads=0)
     with pytest.raises(ValueError):
         CLNF(sigma=-1)
+    with pytest.raises(ValueError, match="unknown model 'cen'"):
+        CLNF(model="cen")
+    with pytest.raises(ValueError, match="retinaface"):
+        CLNF(detector="retinaface")
+    with pytest.raises(ValueError, match="validator_threshold"):
+        CLNF(validator_threshold=1.5)
 
 
 def test_blank_tiny_and_odd_images_give_a_result(clnf):
