@@ -19,6 +19,7 @@ from common import SHARED  # noqa: E402  (one thread, ../shared)
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
+from cyclnf.detect.base import intersection_over_union  # noqa: E402
 from groundtruth import annotated_faces  # noqa: E402
 from reference import IMAGE_FILES, reference_faces  # noqa: E402
 
@@ -36,19 +37,12 @@ def nme(points: np.ndarray, truth: np.ndarray) -> float:
                  / np.linalg.norm(truth[36] - truth[45]))
 
 
-def _iou(a, b) -> float:
-    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
-    inter = max(w, 0.0) * max(h, 0.0)
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
-
-
 def _annotated(fits, truth):
     """The landmarks of the annotated face among ``(landmarks, box)`` fits: the one whose
     box overlaps the annotation's box most (at least 0.3), else None."""
     lo, hi = truth.min(axis=0), truth.max(axis=0)
     box = (lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1])
-    scored = [(_iou(fit_box, box), points) for points, fit_box in fits]
+    scored = [(intersection_over_union(fit_box, box), points) for points, fit_box in fits]
     best = max(scored, key=lambda s: s[0], default=(0.0, None))
     return best[1] if best[0] >= 0.3 else None
 

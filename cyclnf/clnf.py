@@ -21,6 +21,7 @@ from . import kernels
 from ._validate import as_bbox, as_float_array
 from ._version import __version__
 from .detect import DETECTOR_NAMES, FaceDetection, make_detector
+from .detect.base import intersection_over_union
 from .face_model import FaceModel, FaceFit, ROTATION_HYPOTHESES, WILD_SETTINGS
 from .fitting import FitSettings
 from .image import to_gray_uint8
@@ -95,17 +96,6 @@ def _models_base(model_dir) -> Optional[Path]:
 
 #: fit() continues from the previous face when the new box overlaps it at least this much.
 TRACKING_MIN_IOU = 0.3
-
-
-def _iou(a, b) -> float:
-    """Intersection over union of two ``(x, y, w, h)`` boxes."""
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    w = min(ax + aw, bx + bw) - max(ax, bx)
-    h = min(ay + ah, by + bh) - max(ay, by)
-    inter = max(w, 0.0) * max(h, 0.0)
-    union = aw * ah + bw * bh - inter
-    return inter / union if union > 0 else 0.0
 
 
 def _checked_box(box):
@@ -487,29 +477,31 @@ class CLNF:
         face = self._fit_box(gray, box, ROTATION_HYPOTHESES)
         return face.landmarks.copy(), self._info(face, box, gray.shape, return_params)
 
-    def _detect_landmarks(self, gray: np.ndarray, params: np.ndarray) -> FaceFit:
+    def _prepare(self) -> FitSettings:
+        """The face model brought in line with the public attributes (which callers may
+        change) before a fit: the validation boundary, the validator if now wanted; and
+        the fit settings."""
         self.face_model.validation_boundary = self.validator_threshold
+        if self.use_validator:
+            self._load_validator()
+        return self._settings()
+
+    def _detect_landmarks(self, gray: np.ndarray, params: np.ndarray) -> FaceFit:
         return self.face_model.detect_landmarks(
-            gray, params, self._settings(), parts=self._part_names(),
+            gray, params, self._prepare(), parts=self._part_names(),
             validate=self.use_validator, n_threads=self.n_threads,
             early_exit=self.early_exit_threshold if self.early_window_exit else None)
 
     def _fit_box(self, gray: np.ndarray, box, rotations) -> FaceFit:
-        self.face_model.validation_boundary = self.validator_threshold
-        if self.use_validator:
-            self._load_validator()
         return self.face_model.detect_landmarks_in_box(
-            gray, box, self._settings(), rotations, parts=self._part_names(),
+            gray, box, self._prepare(), rotations, parts=self._part_names(),
             validate=self.use_validator, n_threads=self.n_threads,
             early_exit=self.early_exit_threshold if self.early_window_exit else None)
 
     # ------------------------------------------------------------------ tracking
 
     def _configure_tracker(self) -> None:
-        self.face_model.validation_boundary = self.validator_threshold
-        if self.use_validator:
-            self._load_validator()
-        self._tracker.configure(self._settings(), self._part_names(), self.use_validator)
+        self._tracker.configure(self._prepare(), self._part_names(), self.use_validator)
         self._tracker.reinit_every = self.reinit_video_every
 
     def _tracks(self, image_shape, box=None) -> bool:
@@ -518,7 +510,8 @@ class CLNF:
             return False
         if box is None:
             return True
-        return _iou(box, self.pdm.bounding_box(self._tracker.params)) >= TRACKING_MIN_IOU
+        return intersection_over_union(box, self.pdm.bounding_box(self._tracker.params)) \
+            >= TRACKING_MIN_IOU
 
     def _remember(self, face: Optional[FaceFit], image_shape) -> None:
         """Follow ``face`` from the next call (when tracking)."""
@@ -766,10 +759,7 @@ class CLNF:
         """:meth:`iter_video` over frames from anywhere (a :class:`~cyclnf.video.VideoReader`,
         a camera, a list of :class:`~cyclnf.video.Frame`): each call follows one face
         afresh."""
-        self.face_model.validation_boundary = self.validator_threshold
-        if self.use_validator:
-            self._load_validator()
-        tracker = FaceTracker(self.face_model, self._settings(),
+        tracker = FaceTracker(self.face_model, self._prepare(),
                               reinit_every=self.reinit_video_every, parts=self._part_names(),
                               validate=self.use_validator, n_threads=self.n_threads)
         for frame in frames:

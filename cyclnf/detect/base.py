@@ -46,6 +46,17 @@ def largest_first(detections: Sequence[FaceDetection]) -> List[FaceDetection]:
     return sorted(detections, key=lambda d: -d.area)
 
 
+def intersection_over_union(a: Sequence[float], b: Sequence[float]) -> float:
+    """Intersection over union of two ``(x, y, width, height)`` boxes (0 when apart)."""
+    ax, ay, aw, ah = (float(v) for v in a)
+    bx, by, bw, bh = (float(v) for v in b)
+    w = min(ax + aw, bx + bw) - max(ax, bx)
+    h = min(ay + ah, by + bh) - max(ay, by)
+    inter = max(w, 0.0) * max(h, 0.0)
+    union = aw * ah + bw * bh - inter
+    return inter / union if union > 0 else 0.0
+
+
 def convert_box(box: Sequence[float], dx: float, dy: float, sw: float, sh: float) -> Box:
     """OpenFace's detector-to-landmark box conversion: shift by a fraction of the size, scale.
 

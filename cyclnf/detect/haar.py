@@ -61,7 +61,10 @@ class HaarDetector:
         path = Path(cascade_path) if cascade_path is not None else default_cascade_path()
         if not path.is_file():
             raise FileNotFoundError(f"Haar cascade not found: {path}")
-        self.cascade = cv2.CascadeClassifier(str(path))
+        try:
+            self.cascade = cv2.CascadeClassifier(str(path))
+        except (cv2.error, SystemError) as exc:     # OpenCV's parser rejects the file
+            raise ValueError(f"{path} is not an OpenCV cascade classifier ({exc})") from None
         if self.cascade.empty():
             raise ValueError(f"{path} is not an OpenCV cascade classifier")
         if not scale_factor > 1.0:
