@@ -21,21 +21,19 @@ from . import kernels
 from ._validate import as_bbox, as_float_array
 from ._version import __version__
 from .detect import DETECTOR_NAMES, FaceDetection, make_detector
-from .detect.base import intersection_over_union
+from .detect.base import convert_box, intersection_over_union
+from .detect.mtcnn import MTCNN_BOX_CONVERSION
 from .face_model import FaceModel, FaceFit, ROTATION_HYPOTHESES, WILD_SETTINGS
 from .fitting import FitSettings
 from .image import to_gray_uint8
 from .landmark_model import LandmarkModel
-from .parts import EYE_PARTS, INNER_PARTS, load_parts
+from .parts import EYE_PARTS, INNER_PARTS
 from .pose import camera_intrinsics, head_pose, landmarks_3d
 from .tracking import FaceTracker
 from .video import Frame, VideoReader
 
 log = logging.getLogger("cyclnf")
 
-#: OpenFace's correction of an MTCNN box to the landmark-tight box the PDM expects
-#: (FaceDetectorMTCNN.cpp): x += w * dx, y += h * dy, w *= sw, h *= sh.
-MTCNN_BOX_CORRECTION = (-0.0075, 0.2459, 1.0323, 0.7751)
 
 #: pyclnf's convergence profiles as cyclnf runs them, and ``"wild"``: OpenFace's ``-wild``
 #: mode (its in-the-wild parameters and multi-view start rotations). A profile overrides the
@@ -276,8 +274,8 @@ class CLNF:
                              f"{sorted(n for n in manifest().models if manifest().model(n).parts)}"
                              ) from None
         require(spec.files(), self.model_dir)
-        main = LandmarkModel.load(model, self.model_dir)
-        self.face_model = FaceModel(main, load_parts(model, None, self.model_dir))
+        self.face_model = FaceModel.load(model, self.model_dir, validator=False)
+        main = self.face_model.main
         self.model = main
         self.pdm = main.pdm
         if window_sizes is None:
@@ -336,10 +334,7 @@ class CLNF:
 
     def _load_validator(self):
         if self.face_model.validator is None:
-            from .validator import Validator
-            if self.face_model.main.name not in ("clnf_general", "clm_general"):
-                raise ValueError(f"model {self.model.name!r} has no detection validator")
-            self.face_model.validator = Validator.load(self.model_dir)
+            self.face_model.load_validator(self.model_dir)
         return self.face_model.validator
 
     @property
@@ -582,8 +577,7 @@ class CLNF:
             raise ValueError(f"face_bbox {face_bbox!r} lies entirely outside the "
                              f"{width} x {height} image")
         if detector_type in ("pymtcnn", "mtcnn"):
-            dx, dy, sw, sh = MTCNN_BOX_CORRECTION
-            x, y, w, h = x + w * dx, y + h * dy, w * sw, h * sh
+            x, y, w, h = convert_box((x, y, w, h), *MTCNN_BOX_CONVERSION)
         elif detector_type is not None:
             raise ValueError(f"detector_type must be None or 'pymtcnn', got {detector_type!r} "
                              "(pass a box tight around the landmarks with detector_type=None)")

@@ -31,9 +31,9 @@ from .landmark_model import LandmarkModel
 from .parts import Part, PartFit, load_parts, refine_with_parts
 from .validator import VALIDATION_BOUNDARY, detection_success
 
-#: OpenFace's default fitting parameters for the CLNF model (FaceModelParameters::init).
-DEFAULT_SETTINGS = FitSettings(window_sizes=(11, 9, 7), sigma=1.5, reg_factor=25.0,
-                               weight_factor=0.0, n_iterations=5)
+#: OpenFace's default fitting parameters for the CLNF model (FaceModelParameters::init),
+#: which are FitSettings' defaults.
+DEFAULT_SETTINGS = FitSettings()
 #: OpenFace's ``-wild`` parameters (window 11 for a fourth scale is unused by CLNF).
 WILD_SETTINGS = FitSettings(window_sizes=(15, 13, 11), sigma=1.25, reg_factor=35.0,
                             weight_factor=2.5, n_iterations=10)
@@ -133,17 +133,24 @@ class FaceModel:
         validator : bool
             Load the detection validator.
         """
-        from . import models
-        main = LandmarkModel.load(name, cache_dir)
-        loaded_parts = load_parts(name, parts, cache_dir)
-        checker = None
+        model = cls(LandmarkModel.load(name, cache_dir), load_parts(name, parts, cache_dir))
         if validator:
-            from .validator import Validator
-            spec = models.manifest().model(name)
-            if spec.validator is None:
-                raise ValueError(f"model {name!r} has no detection validator")
-            checker = Validator.load(cache_dir)
-        return cls(main, loaded_parts, checker)
+            model.load_validator(cache_dir)
+        return model
+
+    def load_validator(self, cache_dir: "Optional[os.PathLike[str] | str]" = None) -> None:
+        """Load the detection validator the model's definition names (never downloads).
+
+        Raises
+        ------
+        ValueError
+            The model has no validator.
+        """
+        from . import models
+        from .validator import Validator
+        if models.manifest().model(self.main.name).validator is None:
+            raise ValueError(f"model {self.main.name!r} has no detection validator")
+        self.validator = Validator.load(cache_dir)
 
     # ------------------------------------------------------------------ one start
 

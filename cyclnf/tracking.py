@@ -110,8 +110,8 @@ class FaceTracker:
         return (not self.success and self.reinit_every > 0
                 and self.failures_in_a_row % self.reinit_every == 0)
 
-    def track(self, image: np.ndarray, detect: Callable[[], Optional[Box]],
-              start: Optional[np.ndarray] = None) -> Optional[FaceFit]:
+    def track(self, image: np.ndarray, detect: Callable[[], Optional[Box]]
+              ) -> Optional[FaceFit]:
         """Process one frame.
 
         Parameters
@@ -121,8 +121,6 @@ class FaceTracker:
         detect : callable
             ``detect() -> box or None``: the face's landmark-tight box in this frame, called
             only when OpenFace would run its detector.
-        start : (n_params,) ndarray, optional
-            Parameters to track from instead of the last frame's (a caller's warm start).
 
         Returns
         -------
@@ -131,8 +129,6 @@ class FaceTracker:
             face has been found.
         """
         initial_detection = not self.initialised
-        if start is not None:
-            self.params, self.initialised = np.asarray(start, dtype=np.float64), True
         if self.initialised:
             settings = self.tracking_settings if self.success else self.settings
             self.last = self._fit(image, self.params, settings)

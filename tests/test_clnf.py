@@ -8,7 +8,8 @@ import pytest
 
 import cyclnf
 from cyclnf import CLNF, ModelsNotInstalledError
-from cyclnf.clnf import CONVERGENCE_PROFILES, DIFFERENCES_FROM_PYCLNF, MTCNN_BOX_CORRECTION
+from cyclnf.clnf import CONVERGENCE_PROFILES, DIFFERENCES_FROM_PYCLNF
+from cyclnf.detect.mtcnn import MTCNN_BOX_CONVERSION
 from conftest import SHARED
 from groundtruth import annotated_faces
 from reference import reference_faces
@@ -91,7 +92,7 @@ def test_mtcnn_boxes_are_corrected_as_openface_does(clnf, lenna):
     image, face = lenna
     x, y, w, h = 190.0, 180.0, 160.0, 190.0
     _, info = clnf.fit(image, (x, y, w, h), detector_type="pymtcnn")
-    dx, dy, sw, sh = MTCNN_BOX_CORRECTION
+    dx, dy, sw, sh = MTCNN_BOX_CONVERSION
     np.testing.assert_allclose(info["bbox"], (x + w * dx, y + h * dy, w * sw, h * sh))
     assert clnf.fit(image, (x, y, w, h), detector_type="mtcnn")[1]["bbox"] == info["bbox"]
     assert clnf.fit(image, (x, y, w, h))[1]["bbox"] == (x, y, w, h)
