@@ -195,7 +195,7 @@ def process_video(source: "os.PathLike[str] | str", output: "os.PathLike[str] | 
         ``fps`` (video frames per second of processing) and, when failed, ``reason``.
         Never raises for a bad video.
     """
-    from .clnf import draw_landmarks, _video_writer
+    from .overlay import draw_landmarks, video_writer
     from .openface_csv import OpenFaceCSVWriter
     from .video import VideoError, VideoReader
 
@@ -222,7 +222,7 @@ def process_video(source: "os.PathLike[str] | str", output: "os.PathLike[str] | 
                     record["success_frames"] += bool(info.get("success"))
                     if overlay_temporary is not None:
                         if overlay is None:
-                            overlay = _video_writer(overlay_temporary, frame.image.shape,
+                            overlay = video_writer(overlay_temporary, frame.image.shape,
                                                     reader.fps or 25.0)
                         overlay.write(frame.image if landmarks is None else draw_landmarks(
                             frame.image, landmarks, bool(info.get("success"))))

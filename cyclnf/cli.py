@@ -135,7 +135,8 @@ def _run_image(args) -> int:
     import cv2
     import numpy as np
 
-    from .clnf import CLNF, draw_landmarks
+    from .clnf import CLNF
+    from .overlay import draw_landmarks
     from .openface_csv import IMAGE_COLUMNS, OpenFaceCSVWriter
 
     out = Path(args.output)

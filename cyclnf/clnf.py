@@ -30,6 +30,7 @@ from .landmark_model import LandmarkModel
 from .parts import EYE_PARTS, INNER_PARTS
 from .pose import camera_intrinsics, head_pose, landmarks_3d
 from .tracking import FaceTracker
+from .overlay import draw_landmarks, video_writer
 from .video import Frame, VideoReader
 
 log = logging.getLogger("cyclnf")
@@ -101,33 +102,6 @@ def _checked_box(box):
     if box is None:
         return None
     return as_bbox(box, "face_detector's box")
-
-
-def _video_writer(path, shape, fps: float):
-    import cv2
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps,
-                             (shape[1], shape[0]))
-    if not writer.isOpened():
-        raise ValueError(f"cannot write a video to {path}")
-    return writer
-
-
-def draw_landmarks(image: np.ndarray, landmarks: np.ndarray, success: bool = True) -> np.ndarray:
-    """A copy of a BGR image with the 68 landmarks drawn (green, or red for a failed fit).
-
-    Parameters
-    ----------
-    image : (H, W, 3) or (H, W) uint8 ndarray
-    landmarks : (n, 2) ndarray
-    """
-    import cv2
-    out = image.copy() if image.ndim == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-    colour = (0, 200, 0) if success else (0, 0, 230)
-    radius = max(1, int(round(min(out.shape[:2]) / 300)))
-    for x, y in np.asarray(landmarks):
-        if np.isfinite(x) and np.isfinite(y):
-            cv2.circle(out, (int(round(x)), int(round(y))), radius, colour, -1, cv2.LINE_AA)
-    return out
 
 
 class NoFaceError(ValueError):
@@ -798,7 +772,7 @@ class CLNF:
                 for frame, landmarks, info in self.track_frames(reader, face_detector):
                     if output_path is not None:
                         if writer is None:
-                            writer = _video_writer(output_path, frame.image.shape,
+                            writer = video_writer(output_path, frame.image.shape,
                                                    reader.fps or 25.0)
                         image = frame.image
                         if visualize and landmarks is not None:
