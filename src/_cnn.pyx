@@ -1,10 +1,26 @@
-"""The memory-bound steps of OpenFace's CNN layers (cyclnf/cnn.py): im2col, max pooling
-and PReLU, on channels-last batches ``(N, H, W, C)`` of float32 maps. The matrix products
-stay with NumPy's BLAS.
+"""OpenFace's CNN layers (cyclnf/cnn.py) on channels-last batches ``(N, H, W, C)`` of
+float32 maps: im2col, the matrix product of the convolutions and fully connected layers,
+max pooling and PReLU.
+
+The matrix product is src/gemm_simd.h's: each output a chain of fused multiply-adds in a
+fixed order, so the networks give the same bits whatever the thread count, the CPU's
+vector path or the BLAS library installed (NumPy's BLAS splits sums differently with its
+thread count).
 """
 
+from cython.parallel cimport prange, parallel
 from libc.string cimport memcpy
 from libc.float cimport FLT_MAX
+
+
+cdef extern from "gemm_simd.h":
+    int gemm_vector_path "cyclnf_gemm_vector_path"() noexcept nogil
+    void gemm_rows "cyclnf_gemm_rows"(int vector, int m0, int m1, int N, int K, const float* A,
+                                      size_t lda, const float* B, size_t ldb, const float* bias,
+                                      float* C, size_t ldc) noexcept nogil
+
+cdef enum:
+    ROW_BLOCK = 64     # rows each thread takes at a time
 
 
 cdef inline int _check(bint ok, str what) except -1:
@@ -92,3 +108,43 @@ def prelu(float[:, ::1] values,          # IN/OUT (M, C)
             for k in range(c):
                 v = row[k]
                 row[k] = (v if v > zero else zero) + (v if v < zero else zero) * slopes[k]
+
+
+def vector_path() -> bool:
+    """True when :func:`matmul` runs its vector path on this CPU (AVX2 + FMA, or NEON)."""
+    return bool(gemm_vector_path())
+
+
+def matmul(const float[:, ::1] a,        # IN  (M, K)
+           const float[:, ::1] b,        # IN  (K, N)
+           const float[::1] bias,        # IN  (N,) or (0,) for none
+           float[:, ::1] out,            # OUT (M, N)
+           int n_threads=1,
+           bint portable=False):
+    """``out = a @ b (+ bias)``, each element a fused multiply-add chain over k in
+    order (see src/gemm_simd.h); ``portable`` takes the plain C path (the same bits)."""
+    cdef Py_ssize_t M = a.shape[0], K = a.shape[1], N = out.shape[1]
+    cdef Py_ssize_t n_blocks, block, m0, m1
+    cdef const float* bias_ptr = NULL
+    cdef int vector = 0 if portable else gemm_vector_path()
+    _check(b.shape[0] == K, f"b must have {K} rows (a is {M} x {K}), got {b.shape[0]}")
+    _check(b.shape[1] == N, f"b must have {N} columns (out is {M} x {N}), got {b.shape[1]}")
+    _check(out.shape[0] == M, f"out must have {M} rows, got {out.shape[0]}")
+    _check(bias.shape[0] in (0, N), f"bias must be ({N},) or empty, got ({bias.shape[0]},)")
+    _check(n_threads >= 1, f"n_threads must be at least 1, got {n_threads}")
+    if M == 0 or N == 0:
+        return
+    if bias.shape[0]:
+        bias_ptr = &bias[0]
+    n_blocks = (M + ROW_BLOCK - 1) // ROW_BLOCK
+    if n_threads == 1 or n_blocks == 1:
+        with nogil:
+            gemm_rows(vector, 0, <int>M, <int>N, <int>K, &a[0, 0] if K else NULL, K,
+                      &b[0, 0] if K else NULL, N, bias_ptr, &out[0, 0], N)
+        return
+    with nogil, parallel(num_threads=n_threads):
+        for block in prange(n_blocks, schedule="static"):
+            m0 = block * ROW_BLOCK
+            m1 = min(m0 + ROW_BLOCK, M)
+            gemm_rows(vector, <int>m0, <int>m1, <int>N, <int>K, &a[0, 0] if K else NULL, K,
+                      &b[0, 0] if K else NULL, N, bias_ptr, &out[0, 0], N)

@@ -22,6 +22,10 @@ LANDMARKS_MEAN_PX = 0.3
 #: Boxes: MTCNN's are float32 in both (measured worst 1.6e-4 px); Haar's are integers
 #: scaled by OpenFace's constants (exact).
 BOX_PX = 1e-3
+# Head rotation (radians) from OpenFace's. The wild profile's 11 start rotations pick among
+# near-equal optima: on face 1 of 2008_007676 a one-ulp difference in MTCNN's box (a float32
+# sum in another order than OpenFace's BLAS used) moves the pick by 0.07 px and 0.005 rad.
+ROTATION_RAD = {"mtcnn_default": 0.005, "haar_default": 0.005, "mtcnn_wild": 0.01}
 #: NME against the human annotations: cyclnf's within this of OpenFace's per image
 #: (measured: within 0.0008, lfpw 0002 with -wild; else 0.0002).
 NME_DIFFERENCE = 0.002
@@ -76,7 +80,8 @@ def test_same_faces_boxes_landmarks_confidence_and_pose_as_openface(fitted):
             assert (info["confidence"] or 0.0) == pytest.approx(face.confidence, abs=1e-6)
             if face.success:
                 expected = poses[face.image, face.face]
-                np.testing.assert_allclose(info["head_pose"][3:], expected[3:], atol=0.005)
+                np.testing.assert_allclose(info["head_pose"][3:], expected[3:],
+                                           atol=ROTATION_RAD[config])
                 assert np.abs(info["head_pose"][:3] - expected[:3]).max() < \
                     0.002 * np.linalg.norm(expected[:3])
     print(f"\n{config}: {sum(len(f) for f, _ in images.values())} faces, worst landmark "

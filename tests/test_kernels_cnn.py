@@ -148,3 +148,62 @@ def test_bad_shapes_raise_value_error(kernels):
         kernels.max_pool(maps, 2, 2, 2, 2, np.empty((1, 3, 3, 3), np.float32))
     with pytest.raises(ValueError):
         kernels.prelu(np.zeros((4, 3), np.float32), np.zeros(2, np.float32))
+
+
+def run_matmul(kernels, a, b, bias, **options):
+    out = np.full((a.shape[0], b.shape[1]), np.nan, np.float32)
+    kernels.matmul(a, b, bias, out, **options)
+    return out
+
+
+@pytest.mark.parametrize("m, k, n, with_bias, seed", [
+    (1, 1, 1, False, 0), (7, 5, 3, True, 1), (64, 27, 10, True, 2),     # PNet's first layer
+    (130, 252, 28, True, 3), (6, 17, 16, False, 4), (65, 3, 33, True, 5),
+    (5, 0, 4, True, 6), (0, 4, 4, False, 7),
+])
+def test_matmul_matches_twin_on_every_path(m, k, n, with_bias, seed):
+    """Vector path, portable path, several threads and the twin: the same bits.
+
+    (The twin rounds each float64 step to float32, which differs from a fused
+    multiply-add only on a double rounding; these fixed cases have none.)
+    """
+    rng = np.random.default_rng(seed)
+    a = read_only(rng.normal(size=(m, k)).astype(np.float32))
+    b = read_only(rng.normal(size=(k, n)).astype(np.float32))
+    bias = read_only(rng.normal(size=n if with_bias else 0).astype(np.float32))
+    want = run_matmul(twin, a, b, bias)
+    np.testing.assert_array_equal(run_matmul(compiled, a, b, bias), want)
+    np.testing.assert_array_equal(run_matmul(compiled, a, b, bias, portable=True), want)
+    np.testing.assert_array_equal(run_matmul(compiled, a, b, bias, n_threads=3), want)
+    exact = a.astype(np.float64) @ b.astype(np.float64) + (bias if with_bias else 0)
+    np.testing.assert_allclose(want, exact, rtol=1e-5, atol=1e-5 * max(k, 1))
+
+
+def test_matmul_sums_in_order_with_fused_steps():
+    """The order is fixed: (1e8 + 1) - 1e8 in float32 is 0 when summed left to right."""
+    a = np.array([[1e8, 1.0, -1e8]], np.float32)
+    b = np.ones((3, 1), np.float32)
+    for kernels in (compiled, twin):
+        assert run_matmul(kernels, a, b, np.zeros(0, np.float32))[0, 0] == 0.0
+    # and a fused step keeps the exact product: 3 * (1/3) - 1 is not rounded away.
+    third = np.float32(1) / np.float32(3)
+    a = np.array([[-1.0, 3.0]], np.float32)
+    b = np.array([[1.0], [third]], np.float32)
+    fused = np.float32(np.float64(3.0) * np.float64(third) - 1.0)
+    assert fused != 0
+    for kernels in (compiled, twin):
+        assert run_matmul(kernels, a, b, np.zeros(0, np.float32))[0, 0] == fused
+
+
+@pytest.mark.parametrize("kernels", [compiled, twin], ids=["compiled", "numpy"])
+def test_matmul_bad_shapes_raise_value_error(kernels):
+    a, b = np.zeros((3, 4), np.float32), np.zeros((4, 5), np.float32)
+    none = np.zeros(0, np.float32)
+    with pytest.raises(ValueError):
+        kernels.matmul(a, np.zeros((3, 5), np.float32), none, np.empty((3, 5), np.float32))
+    with pytest.raises(ValueError):
+        kernels.matmul(a, b, none, np.empty((2, 5), np.float32))
+    with pytest.raises(ValueError):
+        kernels.matmul(a, b, np.zeros(4, np.float32), np.empty((3, 5), np.float32))
+    with pytest.raises(ValueError):
+        kernels.matmul(a, b, none, np.empty((3, 5), np.float32), n_threads=0)

@@ -1,4 +1,4 @@
-"""NumPy twin of src/_cnn.pyx: the memory-bound steps of OpenFace's CNN layers.
+"""NumPy twin of src/_cnn.pyx: OpenFace's CNN layers' steps.
 
 Maps are batches in channels-last order, ``(N, H, W, C)`` float32.
 """
@@ -33,6 +33,43 @@ def im2col(maps: np.ndarray, kernel_h: int, kernel_w: int, out: np.ndarray) -> N
         for dx in range(kernel_w):
             windows[:, :, :, dy, dx, :] = maps[:, dy:dy + ho, dx:dx + wo, :]
     out[:, -1] = 1.0
+
+
+def vector_path() -> bool:
+    """The twin has one path."""
+    return False
+
+
+def matmul(a: np.ndarray, b: np.ndarray, bias: np.ndarray, out: np.ndarray,
+           n_threads: int = 1, portable: bool = False) -> None:
+    """``out = a @ b (+ bias)``, each element
+    ``fma(a[m, K-1], b[K-1, n], ... fma(a[m, 1], b[1, n], a[m, 0] * b[0, n]))`` in float32,
+    then ``+ bias[n]``.
+
+    NumPy has no fused multiply-add: each step is computed in float64 (where the product
+    of two floats is exact) and rounded to float32, which is the fused result except in
+    the rare case of a double rounding (a last-bit difference).
+
+    ``a`` (M, K), ``b`` (K, N), ``bias`` (N,) or (0,), ``out`` (M, N), float32.
+    """
+    m, k = a.shape
+    n = out.shape[1]
+    if b.shape != (k, n):
+        raise ValueError(f"b must be ({k}, {n}), got {b.shape}")
+    if out.shape[0] != m or bias.shape not in ((0,), (n,)):
+        raise ValueError(f"out must be ({m}, N) and bias (N,) or (0,); got {out.shape}, "
+                         f"{bias.shape}")
+    if n_threads < 1:
+        raise ValueError(f"n_threads must be at least 1, got {n_threads}")
+    wide_a = a.astype(np.float64)
+    wide_b = b.astype(np.float64)
+    acc = np.zeros((m, n), np.float32)
+    for step in range(k):
+        product = wide_a[:, step, None] * wide_b[step]
+        acc = (product if step == 0 else acc.astype(np.float64) + product).astype(np.float32)
+    if bias.shape[0]:
+        acc = acc + bias.astype(np.float32)
+    out[...] = acc
 
 
 def max_pool(maps: np.ndarray, kernel_x: int, kernel_y: int, stride_x: int, stride_y: int,
