@@ -19,10 +19,16 @@ CPU has it, SSE or NEON otherwise; the sigmoids' exp then comes from a polynomia
 2 ulp of expf); the patch means and norms come from box sums in
 double precision. Landmarks are independent: with OpenMP they are spread over
 ``n_threads`` threads, and the result does not depend on the thread count.
+
+:func:`spd_inverse` computes the Sigmas themselves, inverses of the experts' symmetric
+positive-definite precision matrices, by Cholesky factorisation in double precision, each
+sum in a fixed order, so that a Sigma is the same bits however many threads (and whichever
+BLAS) the process has.
 """
 
+from cython.view cimport array as _view_array
 from cython.parallel cimport prange, parallel
-from libc.math cimport sqrt
+from libc.math cimport sqrt, isfinite
 from libc.stdlib cimport malloc, free
 
 
@@ -216,3 +222,68 @@ def responses(const float[:, :, ::1] areas,     # IN  (n, A, A)
 def uses_avx2():
     """True when this machine runs the AVX2 + FMA version of the dot products."""
     return bool(cpu_has_avx2())
+
+
+cdef int _spd_inverse_one(const double[:, ::1] a,   # IN  (n, n), symmetric positive definite
+                          double[:, ::1] out,       # OUT (n, n): a^-1, exactly symmetric
+                          double[:, ::1] work       # scratch (n, n)
+                          ) noexcept nogil:
+    """``a = L L^T`` (L lower, in ``work``), ``L^-1`` (in ``out``'s lower triangle), then
+    ``a^-1 = L^-T L^-1``; 0, or 1 if ``a`` is not (numerically) positive definite."""
+    cdef Py_ssize_t n = a.shape[0], i, j, k
+    cdef double s
+    for j in range(n):                                # Cholesky, column by column
+        s = a[j, j]
+        for k in range(j):
+            s = s - work[j, k] * work[j, k]
+        if not (s > 0.0) or not isfinite(s):
+            return 1
+        work[j, j] = sqrt(s)
+        for i in range(j + 1, n):
+            s = a[i, j]
+            for k in range(j):
+                s = s - work[i, k] * work[j, k]
+            work[i, j] = s / work[j, j]
+    for j in range(n):                                # L^-1, column by column
+        out[j, j] = 1.0 / work[j, j]
+        for i in range(j + 1, n):
+            s = 0.0
+            for k in range(j, i):
+                s = s + work[i, k] * out[k, j]
+            out[i, j] = -s / work[i, i]
+    for i in range(n):                                # (L^-1)^T L^-1, upper triangle
+        for j in range(i, n):
+            s = 0.0
+            for k in range(j, n):
+                s = s + out[k, i] * out[k, j]
+            work[i, j] = s
+    for i in range(n):
+        for j in range(i, n):
+            out[i, j] = work[i, j]
+            out[j, i] = work[i, j]
+    return 0
+
+
+def spd_inverse(const double[:, :, ::1] a,   # IN  (m, n, n), each symmetric positive definite
+                double[:, :, ::1] out,       # OUT (m, n, n)
+                int n_threads=1):
+    """Inverse of each symmetric positive-definite matrix, by Cholesky (see the module
+    docstring). Only the lower triangle of each ``a[i]`` is read; each ``out[i]`` is exactly
+    symmetric. Raises ``ValueError`` naming the first matrix that is not positive definite."""
+    cdef Py_ssize_t m = a.shape[0], n = a.shape[1], i
+    cdef double[:, :, ::1] work
+    cdef int[::1] failed
+    _check(a.shape[2] == n, f"a must be (m, n, n), got ({m}, {n}, {a.shape[2]})")
+    _check(out.shape[0] == m and out.shape[1] == n and out.shape[2] == n,
+           f"out must be ({m}, {n}, {n})")
+    _check(n_threads >= 1, "n_threads must be at least 1")
+    if m == 0 or n == 0:
+        return
+    work = _view_array(shape=(m, n, n), itemsize=sizeof(double), format="d")
+    failed = _view_array(shape=(m,), itemsize=sizeof(int), format="i")
+    with nogil:
+        for i in prange(m, schedule="static", num_threads=n_threads):
+            failed[i] = _spd_inverse_one(a[i], out[i], work[i])
+    for i in range(m):
+        if failed[i]:
+            raise ValueError(f"matrix {i} is not symmetric positive definite")

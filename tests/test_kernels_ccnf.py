@@ -90,3 +90,49 @@ def test_bad_shapes_raise_value_error(kernels):
 def test_reports_whether_the_avx2_path_runs():
     assert isinstance(compiled.uses_avx2(), bool)
     assert twin.uses_avx2() is False
+
+
+def _spd(m, n, seed):
+    x = np.random.default_rng(seed).normal(size=(m, n, n))
+    return np.ascontiguousarray(np.matmul(x, x.transpose(0, 2, 1)) / n + np.eye(n))
+
+
+@pytest.mark.parametrize("m, n", [(1, 1), (3, 4), (68, 25), (5, 121)])
+def test_spd_inverse_matches_twin_and_is_exactly_symmetric(m, n):
+    a = _spd(m, n, n)
+    got, want, threaded = (np.full_like(a, np.nan) for _ in range(3))
+    compiled.spd_inverse(a, got)
+    twin.spd_inverse(a, want)
+    compiled.spd_inverse(a, threaded, n_threads=3)
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(got, got.transpose(0, 2, 1))
+    np.testing.assert_array_equal(got, threaded)
+    np.testing.assert_allclose(np.matmul(got, a), np.broadcast_to(np.eye(n), a.shape),
+                               atol=1e-9)
+
+
+def test_spd_inverse_reads_the_lower_triangle_only():
+    a = _spd(2, 6, 0)
+    upper_damaged = a.copy()
+    upper_damaged[:, 0, 5] = 1e6
+    for kernels in (compiled, twin):
+        clean, damaged = np.empty_like(a), np.empty_like(a)
+        kernels.spd_inverse(a, clean)
+        kernels.spd_inverse(upper_damaged, damaged)
+        np.testing.assert_array_equal(clean, damaged)
+
+
+@pytest.mark.parametrize("kernels", [compiled, twin], ids=["compiled", "numpy"])
+@pytest.mark.parametrize("damage", ["negative", "nan", "singular"])
+def test_spd_inverse_refuses_a_matrix_that_is_not_positive_definite(kernels, damage):
+    a = _spd(3, 5, 1)
+    if damage == "negative":
+        a[1] = -a[1]
+    elif damage == "nan":
+        a[1, 2, 2] = np.nan
+    else:
+        a[1] = 1.0
+    with pytest.raises(ValueError, match="matrix 1 is not symmetric positive definite"):
+        kernels.spd_inverse(a, np.empty_like(a))
+    with pytest.raises(ValueError):
+        kernels.spd_inverse(a, np.empty((3, 5, 4)))

@@ -98,11 +98,19 @@ class CCNFExperts(PatchExperts):
             components = (self.data.sigma_components[sizes.index(window)].astype(np.float64)
                           if window in sizes else np.zeros((0, window ** 2, window ** 2)))
             n_betas = components.shape[0]
-            identity = np.eye(window * window)
-            inverse = 2.0 * (inputs.sum_alpha[:, None, None] * identity
-                             + np.einsum("nb,bpq->npq", inputs.betas[:, :n_betas], components))
-            sigma = np.linalg.inv(inverse)
-            sigma = ((sigma + sigma.transpose(0, 2, 1)) / 2.0).astype(np.float32)
+            # The precision matrices 2 (sum(alpha) I + sum_b beta_b S_b), summed over b in
+            # order (no BLAS: the same bits however the process is threaded).
+            precision = inputs.sum_alpha[:, None, None] * np.eye(window * window)
+            for b in range(n_betas):
+                precision = precision + inputs.betas[:, b, None, None] * components[b]
+            precision = 2.0 * precision
+            sigma64 = np.empty_like(precision)
+            try:
+                _ccnf.spd_inverse(precision, sigma64)
+            except ValueError as exc:
+                raise ValueError(f"CCNF view {view}, window {window}: the expert's "
+                                 f"precision {exc}; the model file is damaged") from None
+            sigma = sigma64.astype(np.float32)
             with self._lock:
                 sigma = self._sigmas.setdefault(key, sigma)
         return sigma

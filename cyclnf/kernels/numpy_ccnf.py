@@ -48,3 +48,27 @@ def responses(areas: np.ndarray, weights: np.ndarray, alpha2: np.ndarray, sigmas
 def uses_avx2() -> bool:
     """The twin never uses AVX2 (it is plain NumPy)."""
     return False
+
+
+def spd_inverse(a: np.ndarray, out: np.ndarray, n_threads: int = 1) -> None:
+    """Inverse of each symmetric positive-definite matrix ``a[i]`` (m, n, n) into ``out``.
+
+    By LAPACK's Cholesky (only the lower triangle of ``a`` is read), so it agrees with the
+    compiled kernel to rounding, not bit for bit: a twin to check against, not a path the
+    numbers should come from.
+    """
+    if a.ndim != 3 or a.shape[1] != a.shape[2]:
+        raise ValueError(f"a must be (m, n, n), got {a.shape}")
+    if out.shape != a.shape:
+        raise ValueError(f"out must be {a.shape}")
+    if n_threads < 1:
+        raise ValueError("n_threads must be at least 1")
+    for i, matrix in enumerate(a):
+        try:
+            if not np.isfinite(np.tril(matrix)).all():
+                raise np.linalg.LinAlgError
+            lower = np.linalg.cholesky(np.tril(matrix) + np.tril(matrix, -1).T)
+        except np.linalg.LinAlgError:
+            raise ValueError(f"matrix {i} is not symmetric positive definite") from None
+        inverse_lower = np.linalg.inv(lower)
+        out[i] = inverse_lower.T @ inverse_lower
