@@ -29,6 +29,7 @@ import numpy as np
 from .kernels import meanshift as _meanshift
 from .kernels import rlms as _rlms
 from .landmark_model import LandmarkModel
+from .linalg import inv2x2_float32, matmul
 from .rotation import align_shapes_with_scale
 
 #: OpenFace stops fitting when the face is smaller than this PDM scale (about 30 px wide).
@@ -218,7 +219,8 @@ def anchor_responses(responses: np.ndarray, anchors: np.ndarray, landmarks: np.n
         return
     window = responses.shape[1]
     centre = (window - 1) / 2.0
-    offsets = (anchors[fixed] - landmarks[fixed]) @ np.asarray(img_to_ref, np.float64).T + centre
+    offsets = matmul(anchors[fixed] - landmarks[fixed],
+                     np.asarray(img_to_ref, np.float64).T) + centre
     grid = np.arange(window, dtype=np.float64)
     gx = np.exp(-0.5 * ((grid[None, :] - offsets[:, :1]) / spread) ** 2)
     gy = np.exp(-0.5 * ((grid[None, :] - offsets[:, 1:]) / spread) ** 2)
@@ -265,7 +267,7 @@ def fit(model: LandmarkModel, image: np.ndarray, params, settings: FitSettings =
         reference = pdm.landmarks_2d(np.r_[experts.scale, 0.0, 0.0, 0.0, 0.0, 0.0, params[6:]])
         # OpenFace holds both similarities as float32 2 x 2 matrices.
         img_to_ref = align_shapes_with_scale(landmarks, reference).astype(np.float32)
-        ref_to_img = np.linalg.inv(img_to_ref.astype(np.float64)).astype(np.float32)
+        ref_to_img = inv2x2_float32(img_to_ref)
         responses = experts.responses(image, landmarks,
                                       ref_to_img[0, 0], -ref_to_img[0, 1], view, window, n_threads)
         if anchors is not None:
@@ -293,7 +295,8 @@ def fit(model: LandmarkModel, image: np.ndarray, params, settings: FitSettings =
             result.success = False
             break
         if early_exit is not None:
-            moved = np.linalg.norm(pdm.landmarks_2d(params) - landmarks, axis=1).mean()
+            step = pdm.landmarks_2d(params) - landmarks
+            moved = np.sqrt((step * step).sum(axis=1)).mean()
             if moved < early_exit:
                 break
     result.params = params

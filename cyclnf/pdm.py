@@ -21,6 +21,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from . import rotation
+from .linalg import matmul
 from ._validate import as_bbox, as_float_array
 from .kernels import pdm as _kernels
 
@@ -171,7 +172,7 @@ class PDM:
         """
         params = self._params(params)
         R = rotation.euler_to_rotation_matrix(params[1:4])
-        out = params[0] * self.shape_3d(params[6:]) @ R.T
+        out = params[0] * matmul(self.shape_3d(params[6:]), R.T)
         out[:, :2] += params[4:6]
         return out
 
@@ -282,7 +283,7 @@ class PDM:
         x, y, w, h = as_bbox(bbox)
         euler = as_float_array(rotation_euler, "rotation_euler", shape=(3,))
         local = self._local(params_local)
-        rotated = self.shape_3d(local) @ rotation.euler_to_rotation_matrix(euler).T
+        rotated = matmul(self.shape_3d(local), rotation.euler_to_rotation_matrix(euler).T)
         lo, hi = rotated[:, :2].min(axis=0), rotated[:, :2].max(axis=0)
         extent = hi - lo
         scale = (w / extent[0] + h / extent[1]) / 2.0

@@ -22,6 +22,7 @@ import numpy as np
 
 from ._validate import as_float_array
 from .pdm import PDM
+from .linalg import matmul
 from .rotation import (axis_angle_to_rotation_matrix, euler_to_rotation_matrix,
                        rotation_matrix_to_euler)
 
@@ -108,7 +109,7 @@ def landmarks_3d(pdm: PDM, params, landmarks, intrinsics) -> np.ndarray:
     fx, fy, cx, cy = _intrinsics(intrinsics)
     if params[0] == 0:
         raise ValueError("params[0] (the scale) must not be 0")
-    rotated = pdm.shape_3d(params[6:]) @ euler_to_rotation_matrix(params[1:4]).T
+    rotated = matmul(pdm.shape_3d(params[6:]), euler_to_rotation_matrix(params[1:4]).T)
     depth = fx / params[0] + rotated[:, 2]
     return np.column_stack([depth * (points[:, 0] - cx) / fx,
                             depth * (points[:, 1] - cy) / fy, depth])

@@ -7,7 +7,10 @@ angle in radians), as OpenCV's ``cv::Rodrigues`` uses them.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
+
+from .linalg import det3x3, matmul, norm
 
 
 def euler_to_rotation_matrix(euler: np.ndarray) -> np.ndarray:
@@ -54,7 +57,8 @@ def rotation_matrix_to_euler(R: np.ndarray) -> np.ndarray:
 
 
 def orthonormalise(R: np.ndarray) -> np.ndarray:
-    """The rotation matrix nearest to ``R`` (SVD, without reflection), as OpenFace's PDM does.
+    """The rotation matrix nearest to ``R`` (SVD, without reflection), as OpenFace's PDM does
+    (OpenCV's own SVD, as OpenFace's; no LAPACK).
 
     Parameters
     ----------
@@ -64,10 +68,10 @@ def orthonormalise(R: np.ndarray) -> np.ndarray:
     -------
     (3, 3) ndarray
     """
-    u, _, vt = np.linalg.svd(R)
+    _, u, vt = cv2.SVDecomp(np.asarray(R, dtype=np.float64))
     w = np.eye(3)
-    w[2, 2] = np.linalg.det(u @ vt)
-    return u @ w @ vt
+    w[2, 2] = det3x3(matmul(u, vt))
+    return matmul(matmul(u, w), vt)
 
 
 def axis_angle_to_rotation_matrix(axis_angle: np.ndarray) -> np.ndarray:
@@ -82,12 +86,12 @@ def axis_angle_to_rotation_matrix(axis_angle: np.ndarray) -> np.ndarray:
     (3, 3) ndarray
     """
     w = np.asarray(axis_angle, dtype=np.float64)
-    theta = float(np.linalg.norm(w))
+    theta = norm(w)
     if theta < 1e-12:
         return np.eye(3)
     k = w / theta
     K = np.array([[0.0, -k[2], k[1]], [k[2], 0.0, -k[0]], [-k[1], k[0], 0.0]])
-    return np.eye(3) + np.sin(theta) * K + (1.0 - np.cos(theta)) * (K @ K)
+    return np.eye(3) + np.sin(theta) * K + (1.0 - np.cos(theta)) * matmul(K, K)
 
 
 def rotation_matrix_to_axis_angle(R: np.ndarray) -> np.ndarray:
@@ -108,7 +112,7 @@ def rotation_matrix_to_axis_angle(R: np.ndarray) -> np.ndarray:
     cos_theta = np.clip((np.trace(R) - 1.0) / 2.0, -1.0, 1.0)
     theta = float(np.arccos(cos_theta))
     axis_sin = np.array([R[2, 1] - R[1, 2], R[0, 2] - R[2, 0], R[1, 0] - R[0, 1]]) / 2.0
-    sin_theta = float(np.linalg.norm(axis_sin))
+    sin_theta = norm(axis_sin)
     if sin_theta > 1e-5:
         return axis_sin / sin_theta * theta
     if cos_theta > 0.0:
@@ -118,7 +122,7 @@ def rotation_matrix_to_axis_angle(R: np.ndarray) -> np.ndarray:
     B = (R + np.eye(3)) / 2.0
     i = int(np.argmax(np.diag(B)))
     k = B[:, i] / np.sqrt(B[i, i])
-    if np.dot(k, axis_sin) < 0.0:
+    if k[0] * axis_sin[0] + k[1] * axis_sin[1] + k[2] * axis_sin[2] < 0.0:
         k = -k
     return k * theta
 

@@ -91,7 +91,8 @@ class Validator:
     def view_index(self, rotation: Sequence[float]) -> int:
         """The view nearest to ``(rx, ry, rz)`` radians (the first of equally near ones)."""
         rotation = as_float_array(rotation, "rotation", shape=(3,))
-        distances = np.linalg.norm(self.orientations - rotation, axis=1)
+        difference = self.orientations - rotation
+        distances = np.sqrt((difference * difference).sum(axis=1))
         return int(np.argmin(distances))
 
     def check(self, image: np.ndarray, landmarks: np.ndarray,
